@@ -53,7 +53,11 @@ def build(spec: DatasetSpec, source: Path) -> dict:
     if spec.notes:
         provenance["notes"] = spec.notes
     final_info = ElectionInfo(**{**info, "leader": election.leader, "provenance": provenance})
-    election = combine(parts, final_info) if len(parts) > 1 else election.with_info(provenance=provenance, leader=election.leader)
+    election = (
+        combine(parts, final_info)
+        if len(parts) > 1
+        else election.with_info(provenance=provenance, leader=election.leader)
+    )
     target = DATA_DIR / f"{spec.id}.parquet"
     write_election(election, target)
     return {
@@ -67,7 +71,9 @@ def build(spec: DatasetSpec, source: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--source", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--only", nargs="*", default=None)
     args = parser.parse_args()
@@ -77,7 +83,9 @@ def main() -> None:
         if args.only and spec.id not in args.only:
             continue
         records[spec.id] = build(spec, args.source)
-        print(f"{spec.id}: {records[spec.id]['rows']:,} rows, {records[spec.id]['bytes'] / 1e6:.2f} MB")
+        print(
+            f"{spec.id}: {records[spec.id]['rows']:,} rows, {records[spec.id]['bytes'] / 1e6:.2f} MB"
+        )
         for extra in {Path(f).parent for f in spec.files}:
             licence = args.source / extra / "LICENSE"
             if licence.exists():

@@ -1,5 +1,6 @@
 """tallyscope: election forensics from polling-station protocols."""
 
+from tallyscope import exceptions
 from tallyscope.datasets import list_datasets, load
 from tallyscope.io import read, read_cec, read_election, write_election
 from tallyscope.model import Election, ElectionInfo, Kind, build_election, summarize
@@ -12,6 +13,7 @@ __all__ = [
     "Kind",
     "__version__",
     "build_election",
+    "exceptions",
     "list_datasets",
     "load",
     "read",

@@ -11,8 +11,12 @@ def check_rng(rng: RNGLike) -> np.random.Generator:
     """Return a Generator for ``rng`` (a seed, a SeedSequence, a Generator or None)."""
     if isinstance(rng, np.random.Generator):
         return rng
-    if isinstance(rng, bool) or not (rng is None or isinstance(rng, int | np.integer | np.random.SeedSequence)):
-        raise TypeError(f"rng must be an int seed, a numpy Generator or None, not {type(rng).__name__}")
+    if isinstance(rng, bool) or not (
+        rng is None or isinstance(rng, int | np.integer | np.random.SeedSequence)
+    ):
+        raise TypeError(
+            f"rng must be an int seed, a numpy Generator or None, not {type(rng).__name__}"
+        )
     return np.random.default_rng(rng)
 
 

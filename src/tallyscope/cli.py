@@ -28,11 +28,18 @@ err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-Target = Annotated[str, typer.Argument(help="A bundled dataset id (see `tallyscope datasets`) or a file path.")]
+Target = Annotated[
+    str, typer.Argument(help="A bundled dataset id (see `tallyscope datasets`) or a file path.")
+]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")]
-FormatOption = Annotated[str | None, typer.Option("--format", help="Input format (default: recognised from the header).")]
+FormatOption = Annotated[
+    str | None, typer.Option("--format", help="Input format (default: recognised from the header).")
+]
 WhereOption = Annotated[
-    str | None, typer.Option("--where", help="Keep stations matching a SQL condition, e.g. \"region = 'Город Москва'\".")
+    str | None,
+    typer.Option(
+        "--where", help="Keep stations matching a SQL condition, e.g. \"region = 'Город Москва'\"."
+    ),
 ]
 
 
@@ -54,7 +61,9 @@ def _print_json(result: Any) -> None:
     sys.stdout.write(json.dumps(to_jsonable(result), ensure_ascii=False, indent=2) + "\n")
 
 
-def load_target(target: str, *, format: str | None = None, where: str | None = None) -> tallyscope.Election:
+def load_target(
+    target: str, *, format: str | None = None, where: str | None = None
+) -> tallyscope.Election:
     """Load a dataset id or a path, with a spinner, then apply ``--where``."""
     with err_console.status(f"loading {target}", spinner="dots"):
         election = tallyscope.load(target, format=format)
@@ -79,7 +88,12 @@ def datasets(as_json: JsonFlag = False) -> None:
 
 @app.command()
 @_domain_errors
-def summary(target: Target, as_json: JsonFlag = False, format: FormatOption = None, where: WhereOption = None) -> None:
+def summary(
+    target: Target,
+    as_json: JsonFlag = False,
+    format: FormatOption = None,
+    where: WhereOption = None,
+) -> None:
     """National totals: stations by kind, registered voters, ballots, turnout, each party's share."""
     result = tallyscope.summarize(load_target(target, format=format, where=where))
     if as_json:
@@ -94,10 +108,14 @@ def _print_summary(s: Summary) -> None:
     console.print(f"stations with figures: {s.stations:,} ({kinds})")
     for reason, n in s.excluded.items():
         console.print(f"left out of the totals: {n:,} ({reason})")
-    console.print(f"registered {s.registered:,}; issued {s.issued:,}" if s.issued is not None else f"registered {s.registered:,}")
+    registered = f"{s.registered:,}" if s.registered is not None else "not published"
+    console.print(
+        f"registered {registered}" + (f"; issued {s.issued:,}" if s.issued is not None else "")
+    )
     invalid = f"{s.invalid:,}" if s.invalid is not None else "not published"
     console.print(f"cast (valid + invalid) {s.cast:,}; valid {s.valid:,}; invalid {invalid}")
-    console.print(f"turnout {s.turnout_pct:.2f} % ({s.turnout_basis})")
+    if s.turnout_pct is not None:
+        console.print(f"turnout {s.turnout_pct:.2f} % ({s.turnout_basis})")
     table = Table(show_edge=False)
     table.add_column("party / candidate")
     for column in ("votes", "% of cast", "% of valid"):

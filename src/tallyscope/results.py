@@ -142,19 +142,20 @@ class Summary(_Serialisable):
     ``stations`` counts the rows with figures, of every kind; ``excluded`` the rows left out
     of the totals, by reason; ``flagged`` the stations that break an identity of a clean
     protocol (they are counted in the totals). ``turnout_pct`` is issued / registered, or
-    cast / registered where no issued figure exists (``turnout_basis`` says which).
+    cast / registered where no issued figure exists (``turnout_basis`` says which); None
+    where no registered-voter figure exists.
     """
 
     id: str | None
     name: str
     stations: int
     by_kind: dict[str, int]
-    registered: int
+    registered: int | None
     issued: int | None
     cast: int
     valid: int
     invalid: int | None
-    turnout_pct: float
+    turnout_pct: float | None
     turnout_basis: str
     leader: str
     parties: list[PartyTotal]

@@ -32,7 +32,8 @@ def registry() -> dict[str, dict[str, Any]]:
 def list_datasets() -> list[dict[str, Any]]:
     """One record per bundled election: id, name, date, stations, file and provenance."""
     return [
-        {"id": spec.id, "name": spec.name, "date": spec.date, "country": spec.country} | registry().get(spec.id, {})
+        {"id": spec.id, "name": spec.name, "date": spec.date, "country": spec.country}
+        | registry().get(spec.id, {})
         for spec in CATALOGUE.values()
         if spec.id in registry()
     ]
@@ -42,7 +43,9 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load(name: str | os.PathLike[str], *, format: str | None = None, verify: bool = False, **options: Any) -> Election:
+def load(
+    name: str | os.PathLike[str], *, format: str | None = None, verify: bool = False, **options: Any
+) -> Election:
     """An election by bundled id (see ``tallyscope datasets``) or from a file path.
 
     ``format`` and ``options`` go to the file reader (:func:`tallyscope.io.read`);
@@ -53,7 +56,10 @@ def load(name: str | os.PathLike[str], *, format: str | None = None, verify: boo
         record = registry()[key]
         path = DATA_DIR / record["file"]
         if verify and _sha256(path) != record["sha256"]:
-            raise SchemaError("checksum differs from the registry; rebuild with scripts/build_datasets.py", file=path)
+            raise SchemaError(
+                "checksum differs from the registry; rebuild with scripts/build_datasets.py",
+                file=path,
+            )
         return read_election(path)
     if Path(key).exists():
         return read(key, format=format, **options)

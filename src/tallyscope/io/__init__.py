@@ -1,7 +1,26 @@
-"""Data in: the Russian CEC loader, tallyscope's Parquet format and format detection."""
+"""Data in: the Russian CEC loader, the generic mapped-table loader, presets, and
+tallyscope's own Parquet format."""
 
 from tallyscope.io.cec import read_cec
+from tallyscope.io.formats import detect_format, format_names, preset
+from tallyscope.io.mapping import ColumnMapping, load_mapping, parse_mapping
 from tallyscope.io.parquet import read_election, write_election
-from tallyscope.io.read import read
+from tallyscope.io.read import read, resolve_format
+from tallyscope.io.suggest import suggest_mapping
+from tallyscope.io.tabular import read_table
 
-__all__ = ["read", "read_cec", "read_election", "write_election"]
+__all__ = [
+    "ColumnMapping",
+    "detect_format",
+    "format_names",
+    "load_mapping",
+    "parse_mapping",
+    "preset",
+    "read",
+    "read_cec",
+    "read_election",
+    "read_table",
+    "resolve_format",
+    "suggest_mapping",
+    "write_election",
+]

@@ -16,7 +16,14 @@ import polars as pl
 
 from tallyscope.exceptions import SchemaError
 
-__all__ = ["FIRST_DATA_ROW", "parse_counts", "read_bytes", "read_csv_text", "read_header", "read_raw"]
+__all__ = [
+    "FIRST_DATA_ROW",
+    "parse_counts",
+    "read_bytes",
+    "read_csv_text",
+    "read_header",
+    "read_raw",
+]
 
 #: File row of the first data row: row 1 is the header, as in a spreadsheet.
 FIRST_DATA_ROW = 2
@@ -35,10 +42,14 @@ def read_bytes(path: str | os.PathLike[str]) -> tuple[bytes, str]:
                 members = [m for m in archive.namelist() if not m.endswith("/")]
                 tables = [m for m in members if m.lower().endswith((".csv", ".txt"))] or members
                 if len(tables) != 1:
-                    raise SchemaError(f"the zip must hold exactly one CSV, it holds {members}", file=path)
+                    raise SchemaError(
+                        f"the zip must hold exactly one CSV, it holds {members}", file=path
+                    )
                 return archive.read(tables[0]), f"{path}:{tables[0]}"
         except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, OSError) as error:
-            raise SchemaError(f"not a readable zip archive (truncated or damaged?): {error}", file=path) from None
+            raise SchemaError(
+                f"not a readable zip archive (truncated or damaged?): {error}", file=path
+            ) from None
     return path.read_bytes(), str(path)
 
 
@@ -65,7 +76,9 @@ def read_csv_text(
     except pl.exceptions.NoDataError:
         raise SchemaError("the file is empty", file=name) from None
     except (pl.exceptions.PolarsError, UnicodeDecodeError) as error:
-        raise SchemaError(_csv_problem(text, separator, error), file=name, row=_ragged_row(text, separator)) from None
+        raise SchemaError(
+            _csv_problem(text, separator, error), file=name, row=_ragged_row(text, separator)
+        ) from None
     header = next(csv.reader(io.StringIO(text), delimiter=separator))
     if len(header) == frame.width and header != frame.columns:
         # Polars keeps doubled quotes inside quoted header cells; the csv module unescapes them.
@@ -108,7 +121,9 @@ def read_header(
     end = head.find(b"\n")
     line = _decode(head if end < 0 else head[:end], name, encoding).lstrip("\ufeff").rstrip("\r")
     if not line.strip():
-        raise SchemaError("the file is empty" if not data.strip() else "the header row is blank", file=name, row=1)
+        raise SchemaError(
+            "the file is empty" if not data.strip() else "the header row is blank", file=name, row=1
+        )
     if separator is None:
         separator = max([",", ";", "\t"], key=line.count)
     return next(csv.reader([line], delimiter=separator))
@@ -126,7 +141,9 @@ def _decode(data: bytes, name: str, encoding: str) -> str:
                 hint = " It decodes as Windows-1251: re-save it as UTF-8 or pass encoding='cp1251'."
             except UnicodeDecodeError:
                 pass
-        raise SchemaError(f"not valid {encoding} text (byte {error.start}).{hint}", file=name, row=row) from None
+        raise SchemaError(
+            f"not valid {encoding} text (byte {error.start}).{hint}", file=name, row=row
+        ) from None
 
 
 def _check_header(columns: list[str], name: str) -> None:
@@ -159,10 +176,16 @@ def _csv_problem(text: str, separator: str, error: Exception) -> str:
     return f"cannot parse the CSV: {first}"
 
 
-def parse_counts(frame: pl.DataFrame, columns: list[str], name: str, *, rows: pl.Series | None = None) -> pl.DataFrame:
+def parse_counts(
+    frame: pl.DataFrame, columns: list[str], name: str, *, rows: pl.Series | None = None
+) -> pl.DataFrame:
     """Cast string columns to nullable Int64: blanks become null, ``"12.0"`` becomes 12;
     text, fractions and negative numbers raise a :class:`SchemaError` naming row and column."""
-    rows = rows if rows is not None else pl.Series("row", range(FIRST_DATA_ROW, FIRST_DATA_ROW + frame.height))
+    rows = (
+        rows
+        if rows is not None
+        else pl.Series("row", range(FIRST_DATA_ROW, FIRST_DATA_ROW + frame.height))
+    )
     casts = []
     for column in columns:
         raw = frame[column]
@@ -174,17 +197,26 @@ def parse_counts(frame: pl.DataFrame, columns: list[str], name: str, *, rows: pl
             bad = values.is_null() & text.is_not_null()
             if bad.any():
                 as_float = text.cast(pl.Float64, strict=False)
-                integral = as_float.is_not_null() & (as_float == as_float.round(0)) & as_float.is_finite()
-                values = pl.select(pl.when(bad).then(as_float).otherwise(values).cast(pl.Int64, strict=False)).to_series()
+                integral = (
+                    as_float.is_not_null() & (as_float == as_float.round(0)) & as_float.is_finite()
+                )
+                values = pl.select(
+                    pl.when(bad).then(as_float).otherwise(values).cast(pl.Int64, strict=False)
+                ).to_series()
                 broken = bad & ~integral.fill_null(False)
                 if broken.any():
                     i = int(broken.arg_true()[0])
                     raise SchemaError(
-                        f"not a whole number of ballots: {text[i]!r}", file=name, row=int(rows[i]), column=column
+                        f"not a whole number of ballots: {text[i]!r}",
+                        file=name,
+                        row=int(rows[i]),
+                        column=column,
                     )
         negative = (values < 0).fill_null(False)
         if negative.any():
             i = int(negative.arg_true()[0])
-            raise SchemaError(f"negative count {values[i]}", file=name, row=int(rows[i]), column=column)
+            raise SchemaError(
+                f"negative count {values[i]}", file=name, row=int(rows[i]), column=column
+            )
         casts.append(values.alias(column))
     return frame.with_columns(casts)

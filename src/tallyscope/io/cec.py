@@ -51,7 +51,10 @@ def _has(*words: str) -> Callable[[str], bool]:
 # Protocol lines by meaning, in the order they are tried (the first match wins).
 _PROTOCOL_LINES: list[tuple[str | None, Callable[[str], bool]]] = [
     (None, lambda h: "открепительн" in h or "удостоверен" in h),  # absentee certificates
-    ("registered", lambda h: ("избирател" in h or "участник" in h) and ("включенн" in h or "внесенн" in h)),
+    (
+        "registered",
+        lambda h: ("избирател" in h or "участник" in h) and ("включенн" in h or "внесенн" in h),
+    ),
     ("unaccounted", _has("не учтенн")),
     ("received", _has("получен", "бюллетен")),
     ("issued_early", _has("выдан", "досрочно")),
@@ -72,7 +75,9 @@ def _is_protocol_line(header: str) -> bool:
     return header.startswith("число")
 
 
-def classify_header(columns: list[str], *, file: object | None = None) -> tuple[dict[str, str], list[str], list[str]]:
+def classify_header(
+    columns: list[str], *, file: object | None = None
+) -> tuple[dict[str, str], list[str], list[str]]:
     """Split a CEC header into ``{column: role}``, the party columns and the ignored columns.
 
     Raises :class:`SchemaError` when a required line (registered voters, a station
@@ -103,7 +108,11 @@ def classify_header(columns: list[str], *, file: object | None = None) -> tuple[
             raise SchemaError(f"columns {claimants} all look like {role!r}", file=file, row=1)
     missing = [r for r in ("region", "registered") if r not in by_role]
     if missing:
-        raise SchemaError(f"no column for {', '.join(missing)} (is this a CEC polling-station file?)", file=file, row=1)
+        raise SchemaError(
+            f"no column for {', '.join(missing)} (is this a CEC polling-station file?)",
+            file=file,
+            row=1,
+        )
     if not parties:
         raise SchemaError("no party or candidate columns", file=file, row=1)
     return roles, parties, ignored
@@ -157,7 +166,8 @@ def read_cec(
     parsed = parse_counts(raw, counts + parties, name, rows=rows)
 
     frame = parsed.select(
-        [pl.col(c).alias(r) for c, r in roles.items()] + [pl.col(p).alias(clean_name(p)) for p in parties]
+        [pl.col(c).alias(r) for c, r in roles.items()]
+        + [pl.col(p).alias(clean_name(p)) for p in parties]
     ).with_columns(rows)
     frame = _normalise_ids(frame)
     party_names = [clean_name(p) for p in parties]
@@ -203,7 +213,12 @@ def _names_evote(name: str) -> bool:
 
 
 def _normalise_ids(frame: pl.DataFrame) -> pl.DataFrame:
-    cleaners = {"region": _region_name, "district": clean_name, "station": _station_label, "commission": _commission_name}
+    cleaners = {
+        "region": _region_name,
+        "district": clean_name,
+        "station": _station_label,
+        "commission": _commission_name,
+    }
     frame = frame.with_columns(
         map_unique(frame[c], f).alias(c) for c, f in cleaners.items() if c in frame.columns
     )
@@ -211,7 +226,10 @@ def _normalise_ids(frame: pl.DataFrame) -> pl.DataFrame:
         # 2024: abroad rows carry the station label ("УИК №8140") in the commission column.
         label_only = pl.col("commission").str.contains(r"^УИК\s*№").fill_null(False)
         frame = frame.with_columns(
-            pl.when(label_only).then(pl.col("region")).otherwise(pl.col("commission")).alias("commission")
+            pl.when(label_only)
+            .then(pl.col("region"))
+            .otherwise(pl.col("commission"))
+            .alias("commission")
         )
     return frame
 
@@ -221,14 +239,17 @@ def _kinds(frame: pl.DataFrame, forced: str | None) -> pl.Expr:
         return pl.lit(Kind(forced).value)
     labels = [c for c in ("district", "commission", "station") if c in frame.columns]
     evote_label = pl.any_horizontal(
-        [pl.col(c).str.contains(r"(?i)электрон").fill_null(False) for c in labels] or [pl.lit(False)]
+        [pl.col(c).str.contains(r"(?i)электрон").fill_null(False) for c in labels]
+        or [pl.lit(False)]
     )
     number = (
         pl.col("station").str.extract(r"(\d+)").cast(pl.Int64, strict=False)
         if "station" in frame.columns
         else pl.lit(None, pl.Int64)
     )
-    abroad = (pl.col("region") == ABROAD_REGION) | number.is_between(ABROAD_NUMBERS.start, ABROAD_NUMBERS.stop - 1).fill_null(False)
+    abroad = (pl.col("region") == ABROAD_REGION) | number.is_between(
+        ABROAD_NUMBERS.start, ABROAD_NUMBERS.stop - 1
+    ).fill_null(False)
     special = pl.col("region").str.contains(r"(?i)байконур")
     huge = (pl.col("registered") > ELECTRONIC_MIN_REGISTERED).fill_null(False)
     return (

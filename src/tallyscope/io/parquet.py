@@ -18,10 +18,16 @@ _KEY = "tallyscope.election"
 FORMAT_VERSION = 1
 
 
-def write_election(election: Election, path: str | os.PathLike[str], *, compression_level: int = 19) -> Path:
+def write_election(
+    election: Election, path: str | os.PathLike[str], *, compression_level: int = 19
+) -> Path:
     """Write an election to one Parquet file that :func:`read_election` reads back equal."""
     path = Path(path)
-    meta = {"format": FORMAT_VERSION, "info": election.info.to_dict(), "parties": list(election.parties)}
+    meta = {
+        "format": FORMAT_VERSION,
+        "info": election.info.to_dict(),
+        "parties": list(election.parties),
+    }
     election.stations.write_parquet(
         path,
         compression="zstd",
@@ -49,9 +55,13 @@ def read_election(path: str | os.PathLike[str]) -> Election:
     """Read an election written by :func:`write_election`."""
     meta = _footer(path)
     if meta is None:
-        raise SchemaError("not a tallyscope election file (no election metadata in the Parquet footer)", file=path)
+        raise SchemaError(
+            "not a tallyscope election file (no election metadata in the Parquet footer)", file=path
+        )
     if meta.get("format") != FORMAT_VERSION:
-        raise SchemaError(f"election file format {meta.get('format')} is not {FORMAT_VERSION}", file=path)
+        raise SchemaError(
+            f"election file format {meta.get('format')} is not {FORMAT_VERSION}", file=path
+        )
     try:
         table = pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as error:

@@ -4,36 +4,69 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from tallyscope.exceptions import SchemaError
 from tallyscope.io._source import read_header
-from tallyscope.io._text import normalise_header
 from tallyscope.io.cec import read_cec
+from tallyscope.io.formats import CEC, TALLYSCOPE, detect_format, preset
+from tallyscope.io.mapping import ColumnMapping, load_mapping
 from tallyscope.io.parquet import is_election_parquet, read_election
+from tallyscope.io.suggest import NEEDED, guess_roles
+from tallyscope.io.tabular import read_table
 from tallyscope.model import Election
 
-__all__ = ["looks_like_cec", "read"]
+__all__ = ["read", "resolve_format"]
 
 
-def looks_like_cec(columns: list[str]) -> bool:
-    """A Russian CEC header: a ``region`` column and Russian protocol lines (``Число ...``)."""
-    keys = [normalise_header(c) for c in columns]
-    return "region" in keys and any(k.startswith("число") for k in keys)
+def resolve_format(path: str | os.PathLike[str], format: str | None = None) -> str:
+    """The format a file will be read with: ``format`` if given, else recognised from the
+    header; an unrecognised header raises, naming the roles it could not find."""
+    if format is not None:
+        if format not in (TALLYSCOPE, CEC):
+            preset(format)  # raises for an unknown name
+        return format
+    if is_election_parquet(path):
+        return TALLYSCOPE
+    header = read_header(path)
+    found = detect_format(header)
+    if found is None:
+        missing = [r for r in NEEDED if r not in guess_roles(header)]
+        lacking = f"; no column looks like {', '.join(missing)}" if missing else ""
+        raise SchemaError(
+            f"the header matches no known format{lacking}. Write a mapping with "
+            f"`tallyscope mapping {path} > my.toml`, edit it, and pass --mapping my.toml",
+            file=path,
+            row=1,
+        )
+    return found
 
 
-def read(path: str | os.PathLike[str], *, format: str | None = None, **options: object) -> Election:
-    """Read an election from a file, recognising its format from the header.
+def read(
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    mapping: ColumnMapping | str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> Election:
+    """Read an election from a file.
 
-    ``format`` names a format explicitly: ``"tallyscope"`` (Parquet written by
-    :func:`~tallyscope.io.write_election`) or ``"russia-cec"``.
+    The format is ``format`` (see :func:`tallyscope.io.formats.format_names`), or a column
+    ``mapping`` (a :class:`ColumnMapping` or a TOML path), or else recognised from the header.
+    ``options`` go to the loader (``info=``, ``kind=`` for CEC files, filters such as
+    ``round=`` for mapped tables).
     """
     path = Path(path)
-    if format in (None, "tallyscope") and is_election_parquet(path):
+    if mapping is not None:
+        mapping = mapping if isinstance(mapping, ColumnMapping) else load_mapping(mapping)
+        return read_table(path, mapping, **options)
+    chosen = resolve_format(path, format)
+    if chosen == TALLYSCOPE:
+        if options:
+            raise SchemaError(
+                f"options {sorted(options)} do not apply to a tallyscope file", file=path
+            )
         return read_election(path)
-    if format == "russia-cec":
-        return read_cec(path, **options)  # type: ignore[arg-type]
-    if format is not None:
-        raise SchemaError(f"unknown format {format!r}; known: tallyscope, russia-cec", file=path)
-    if looks_like_cec(read_header(path)):
-        return read_cec(path, **options)  # type: ignore[arg-type]
-    raise SchemaError("the header matches no known format; pass format= or a column mapping", file=path, row=1)
+    if chosen == CEC:
+        return read_cec(path, **options)
+    return read_table(path, preset(chosen), **options)

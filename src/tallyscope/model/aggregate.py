@@ -24,15 +24,16 @@ def summarize(election: Election) -> Summary:
     party_votes = with_data.select(pl.col(list(election.parties)).sum()).row(0)
     cast, valid = int(totals["cast"]), int(totals["valid"])
     issued = int(totals["issued"]) if election.has("issued") else None
+    registered = int(totals["registered"]) if election.has("registered") else None
     basis = "issued / registered" if issued is not None else "cast / registered"
-    turnout = _pct(issued if issued is not None else cast, int(totals["registered"])) or 0.0
+    turnout = _pct(issued if issued is not None else cast, registered)
     empty = table.height - with_data.height
     return Summary(
         id=election.info.id,
         name=election.info.name,
         stations=with_data.height,
         by_kind={k: int(n) for k, n in with_data.group_by("kind").len().sort("kind").iter_rows()},
-        registered=int(totals["registered"]),
+        registered=registered,
         issued=issued,
         cast=cast,
         valid=valid,

@@ -69,7 +69,10 @@ def build_election(
         frame = frame.with_columns(pl.lit(None).alias("channel"))
     frame = frame.select(
         [pl.col(c).cast(pl.String) for c in ID_ROLES]
-        + [pl.col("kind").cast(META_COLUMNS["kind"]), pl.col("channel").cast(META_COLUMNS["channel"])]
+        + [
+            pl.col("kind").cast(META_COLUMNS["kind"]),
+            pl.col("channel").cast(META_COLUMNS["channel"]),
+        ]
         + [pl.col(c).cast(pl.Int64) for c in counts + parties]
         + [pl.col("row").cast(pl.Int64), pl.col("flags")]
     )
@@ -95,15 +98,17 @@ def _check_columns(frame: pl.DataFrame, parties: list[str], source: object | Non
         raise SchemaError(f"party columns missing from the table: {absent}", file=source)
     for name in [c for c in COUNT_ROLES if c in frame.columns] + parties:
         if not frame.schema[name].is_integer() and frame.schema[name] != pl.Null:
-            raise SchemaError(f"counts must be integers, found {frame.schema[name]}", file=source, column=name)
-    if "registered" not in frame.columns:
-        raise SchemaError("the table has no registered-voters column", file=source)
+            raise SchemaError(
+                f"counts must be integers, found {frame.schema[name]}", file=source, column=name
+            )
 
 
 def _check_non_negative(frame: pl.DataFrame, columns: list[str], source: object | None) -> None:
     if not columns:
         return
-    negative = frame.select(pl.any_horizontal([pl.col(c) < 0 for c in columns]).fill_null(False)).to_series()
+    negative = frame.select(
+        pl.any_horizontal([pl.col(c) < 0 for c in columns]).fill_null(False)
+    ).to_series()
     if negative.any():
         i = int(negative.arg_true()[0])
         row = frame["row"][i] if "row" in frame.columns else i + 2
@@ -114,7 +119,11 @@ def _check_non_negative(frame: pl.DataFrame, columns: list[str], source: object 
 def _strict_sum(columns: Sequence[str]) -> pl.Expr:
     """Sum that is null when any part is null (a partly published protocol has no total)."""
     total = pl.sum_horizontal([pl.col(c) for c in columns]).cast(pl.Int64)
-    return pl.when(pl.any_horizontal([pl.col(c).is_null() for c in columns])).then(None).otherwise(total)
+    return (
+        pl.when(pl.any_horizontal([pl.col(c).is_null() for c in columns]))
+        .then(None)
+        .otherwise(total)
+    )
 
 
 def _derive(
@@ -142,9 +151,18 @@ def _derive(
 
 
 def _assign_kinds(frame: pl.DataFrame, figures: list[str]) -> pl.DataFrame:
-    given = pl.col("kind").cast(pl.String) if "kind" in frame.columns else pl.lit(Kind.REGULAR.value)
+    given = (
+        pl.col("kind").cast(pl.String) if "kind" in frame.columns else pl.lit(Kind.REGULAR.value)
+    )
     empty = pl.all_horizontal([pl.col(c).is_null() for c in figures])
-    zero = (pl.col("registered") == 0) | (pl.col("cast") == 0)
+    # No ballots at all; or no registered voters at a regular station (abroad, voters often
+    # register on the day, so a zero register there is no sign of a dead row).
+    zero = pl.col("cast") == 0
+    if "registered" in frame.columns:
+        zero = zero | (
+            (pl.col("registered") == 0)
+            & (given.fill_null(Kind.REGULAR.value) == Kind.REGULAR.value)
+        )
     kind = (
         pl.when(empty)
         .then(pl.lit(Kind.EMPTY.value))
@@ -162,11 +180,16 @@ def _flags(frame: pl.DataFrame, parties: list[str]) -> pl.Expr:
     }
     if "boxes" in have:
         tests[Check.BOXES] = pl.col("boxes") != pl.col("cast")
-    if "issued" in have:
+    if "issued" in have and "registered" in have:
         tests[Check.ISSUED_OVER_REGISTERED] = pl.col("issued") > pl.col("registered")
+    if "issued" in have:
         tests[Check.CAST_OVER_ISSUED] = pl.col("cast") > pl.col("issued")
+    elif "registered" in have:
+        tests[Check.CAST_OVER_REGISTERED] = pl.col("cast") > pl.col("registered")
     bits = [
-        pl.when(test.fill_null(False)).then(pl.lit(CHECK_BITS[check], pl.UInt8)).otherwise(pl.lit(0, pl.UInt8))
+        pl.when(test.fill_null(False))
+        .then(pl.lit(CHECK_BITS[check], pl.UInt8))
+        .otherwise(pl.lit(0, pl.UInt8))
         for check, test in tests.items()
     ]
     data = pl.col("kind") != Kind.EMPTY.value
@@ -194,6 +217,8 @@ def combine(elections: Sequence[Election], info: ElectionInfo) -> Election:
     first = elections[0]
     for other in elections[1:]:
         if set(other.parties) != set(first.parties):
-            raise SchemaError(f"cannot combine: parties differ ({first.parties} vs {other.parties})")
+            raise SchemaError(
+                f"cannot combine: parties differ ({first.parties} vs {other.parties})"
+            )
     frame = pl.concat([e.stations.drop("flags") for e in elections], how="diagonal_relaxed")
     return build_election(frame, first.parties, info)

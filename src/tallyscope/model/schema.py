@@ -50,6 +50,7 @@ class Check(StrEnum):
     BOXES = "ballots in boxes differ from valid + invalid"
     ISSUED_OVER_REGISTERED = "ballots issued exceed registered voters"
     CAST_OVER_ISSUED = "valid + invalid exceed ballots issued"
+    CAST_OVER_REGISTERED = "valid + invalid exceed registered voters (no issued figure)"
 
 
 #: Station kinds that station-level methods analyse by default.
