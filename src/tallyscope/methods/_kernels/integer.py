@@ -43,8 +43,8 @@ def _integer(x: int, n: int) -> bool:
 
 
 @njit(cache=True, inline="always")
-def _log_pmf(l: int, n: int, log_p: float, log_q: float, log_norm: float) -> float:
-    return log_norm - math.lgamma(l + 1.0) - math.lgamma(n - l + 1.0) + l * log_p + (n - l) * log_q
+def _log_pmf(count: int, n: int, log_p: float, log_q: float, log_norm: float) -> float:
+    return log_norm - math.lgamma(count + 1.0) - math.lgamma(n - count + 1.0) + count * log_p + (n - count) * log_q
 
 
 @njit(cache=True, parallel=True)
@@ -68,10 +68,10 @@ def integer_probabilities(x: np.ndarray, n: np.ndarray) -> np.ndarray:
             # candidates: 20kn - n <= 2000 l <= 20kn + n, widened by one for double rounding
             l_lo = max(0, (20 * k * ni - ni) // 2000 - 1)
             l_hi = min(ni, (20 * k * ni + ni) // 2000 + 1)
-            for l in range(l_lo, l_hi + 1):
-                pct = 100.0 * l / ni
+            for count in range(l_lo, l_hi + 1):
+                pct = 100.0 * count / ni
                 if abs(pct - k) < 0.05:
-                    total += math.exp(_log_pmf(l, ni, log_p, log_q, log_norm))
+                    total += math.exp(_log_pmf(count, ni, log_p, log_q, log_norm))
         out[i] = min(total, 1.0)
     return out
 
