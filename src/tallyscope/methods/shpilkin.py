@@ -49,7 +49,8 @@ from scipy import ndimage, sparse
 from tallyscope._rng import RNGLike, check_rng
 from tallyscope.methods._stations import StationData, station_data
 from tallyscope.model import ANALYSED_KINDS, Election
-from tallyscope.results import ConfidenceInterval, Estimate, _Serialisable
+from tallyscope.results import TestResult, _Serialisable
+from tallyscope.stats import monte_carlo_pvalue
 
 __all__ = ["AnomalousVotesResult", "RegionAnomaly", "anomalous_votes"]
 
@@ -86,10 +87,11 @@ class AnomalousVotesResult(_Serialisable):
     """The anomalous votes, the clean result and how they were found.
 
     ``estimate`` is the number of anomalous votes for ``party``, with ``interval``;
-    ``clean_share_pct`` the party's share of valid votes with the anomalous votes removed,
-    ``official_share_pct`` its official share of valid votes; ``excess_turnout_pct`` the
-    turnout the anomalous votes account for if they are stuffed ballots; ``core`` the
-    rule and the turnout where the clean range ends.
+    ``clean_share_pct`` the party's share of valid votes with the anomalous votes removed
+    (``clean_share_interval``), ``official_share_pct`` its official share of valid votes;
+    ``excess_turnout_pct`` the turnout the anomalous votes account for if they are stuffed
+    ballots; ``core`` the rule and the turnout where the clean range ends; ``p_value`` the
+    bootstrap p-value of "no anomalous votes" (the share of replicates at or below zero).
     """
 
     method: str
@@ -97,8 +99,10 @@ class AnomalousVotesResult(_Serialisable):
     estimate: float
     interval: tuple[float, float]
     level: float
-    anomalous_pct_of_leader: Estimate
-    clean_share_pct: Estimate
+    anomalous_pct_of_leader: float
+    anomalous_pct_interval: tuple[float, float]
+    clean_share_pct: float
+    clean_share_interval: tuple[float, float]
     official_share_pct: float
     official_turnout_pct: float
     clean_turnout_pct: float
@@ -116,10 +120,13 @@ class AnomalousVotesResult(_Serialisable):
     turnout_basis: str
     reference: str = REFERENCE
 
-    def to_dict(self) -> dict[str, Any]:
-        out = _Serialisable.to_dict(self)
-        out["interval"] = list(self.interval)
-        return out
+    p_value: float = float("nan")
+
+    def test(self) -> TestResult:
+        """The one-sided bootstrap test of "no anomalous votes"."""
+        return TestResult(
+            self.estimate, self.p_value, f"anomalous-votes ({self.method})", n_resamples=self.n_boot
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -258,14 +265,10 @@ def anomalous_votes(
         estimate=A,
         interval=(float(low), float(high)),
         level=level,
-        anomalous_pct_of_leader=Estimate(
-            A * pct, ConfidenceInterval(low * pct, high * pct, level), "bootstrap"
-        ),
-        clean_share_pct=Estimate(
-            float(clean_share[0]),
-            ConfidenceInterval(float(clean_share[2]), float(clean_share[1]), level),
-            "bootstrap",
-        ),
+        anomalous_pct_of_leader=A * pct,
+        anomalous_pct_interval=(float(low * pct), float(high * pct)),
+        clean_share_pct=float(clean_share[0]),
+        clean_share_interval=(float(clean_share[2]), float(clean_share[1])),
         official_share_pct=100.0 * L_total / valid_total,
         official_turnout_pct=100.0 * G_total / V_total,
         clean_turnout_pct=100.0 * (G_total - A) / V_total,
@@ -286,6 +289,9 @@ def anomalous_votes(
         seed=seed,
         by_region=_by_region(data, counted, tail, k),
         turnout_basis=data.turnout_basis,
+        p_value=monte_carlo_pvalue(0.0, finite, alternative="less")
+        if finite.size
+        else float("nan"),
     )
 
 

@@ -33,7 +33,7 @@ def is_integer(x: np.ndarray, n: np.ndarray) -> np.ndarray:
     n = np.asarray(n, dtype=np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = 100.0 * x / n
-    return (n > 0) & (np.abs(pct - np.round(pct)) < 0.05)
+        return (n > 0) & (np.abs(pct - np.round(pct)) < 0.05)
 
 
 @njit(cache=True, inline="always")
@@ -44,7 +44,13 @@ def _integer(x: int, n: int) -> bool:
 
 @njit(cache=True, inline="always")
 def _log_pmf(count: int, n: int, log_p: float, log_q: float, log_norm: float) -> float:
-    return log_norm - math.lgamma(count + 1.0) - math.lgamma(n - count + 1.0) + count * log_p + (n - count) * log_q
+    return (
+        log_norm
+        - math.lgamma(count + 1.0)
+        - math.lgamma(n - count + 1.0)
+        + count * log_p
+        + (n - count) * log_q
+    )
 
 
 @njit(cache=True, parallel=True)
