@@ -35,6 +35,7 @@ class StationData:
     region_names: list[str]
     commission: np.ndarray
     commission_names: list[str]
+    station: np.ndarray
     excluded: dict[str, int]
     kinds: tuple[str, ...]
 
@@ -67,7 +68,7 @@ class StationData:
         return StationData(
             self.V[mask], self.G[mask], self.R[mask], self.L[mask], self.valid[mask], self.party,
             self.turnout_basis, self.region[mask], self.region_names, self.commission[mask],
-            self.commission_names, excluded, self.kinds,
+            self.commission_names, self.station[mask], excluded, self.kinds,
         )  # fmt: skip
 
 
@@ -112,6 +113,7 @@ def station_data(
         region_names=region_names,
         commission=commission,
         commission_names=commission_names,
+        station=chosen.stations["station"].fill_null("").to_numpy(),
         excluded=selection.excluded,
         kinds=wanted,
     )

@@ -52,7 +52,7 @@ from tallyscope.model import ANALYSED_KINDS, Election
 from tallyscope.results import TestResult, _Serialisable
 from tallyscope.stats import monte_carlo_pvalue
 
-__all__ = ["AnomalousVotesResult", "RegionAnomaly", "anomalous_votes"]
+__all__ = ["AnomalousVotesResult", "RegionAnomaly", "anomalous_votes", "counted_stations"]
 
 METHODS = ("robust", "shpilkin-classic")
 REFERENCE = "Shpilkin (2009-2021); Kobak, Shpilkin & Pshenichnikov (2016), Annals of Applied Statistics 10(1)"
@@ -91,7 +91,7 @@ class AnomalousVotesResult(_Serialisable):
     (``clean_share_interval``), ``official_share_pct`` its official share of valid votes;
     ``excess_turnout_pct`` the turnout the anomalous votes account for if they are stuffed
     ballots; ``core`` the rule and the turnout where the clean range ends; ``p_value`` the
-    bootstrap p-value of "no anomalous votes" (the share of replicates at or below zero).
+    bootstrap p-value of "anomalous votes at most ``margin_pct`` % of the party's votes".
     """
 
     method: str
@@ -118,14 +118,19 @@ class AnomalousVotesResult(_Serialisable):
     seed: int | None
     by_region: list[RegionAnomaly]
     turnout_basis: str
+    margin_pct: float
+    p_value: float
     reference: str = REFERENCE
 
-    p_value: float = float("nan")
-
     def test(self) -> TestResult:
-        """The one-sided bootstrap test of "no anomalous votes"."""
+        """The one-sided bootstrap test of "anomalous votes at most ``margin_pct`` % of the
+        party's votes"."""
         return TestResult(
-            self.estimate, self.p_value, f"anomalous-votes ({self.method})", n_resamples=self.n_boot
+            self.anomalous_pct_of_leader,
+            self.p_value,
+            f"anomalous-votes ({self.method})",
+            n_resamples=self.n_boot,
+            params={"margin_pct": self.margin_pct},
         )
 
 
@@ -190,6 +195,7 @@ def anomalous_votes(
     n_boot: int = 1000,
     level: float = 0.95,
     cluster: str = "auto",
+    margin_pct: float = 1.0,
     rng: RNGLike = None,
 ) -> AnomalousVotesResult:
     """Estimate the leader's (or ``party``'s) anomalous votes and the clean result.
@@ -254,8 +260,11 @@ def anomalous_votes(
     clean_share = (
         100.0 * (L_total - np.array([A, low, high])) / (valid_total - np.array([A, low, high]))
     )
-    upper = float(edges[core_index + 1])
-    upper_pct = 100.0 / (1.0 + np.exp(-upper)) if method == "robust" else upper
+    upper_pct, lower_pct = (
+        (100.0 / (1.0 + np.exp(-edges[[core_index + 1, low_index]])))
+        if method == "robust"
+        else edges[[core_index + 1, 0]]
+    )
     tail = bins > core_index
     counted = tail | (bins < low_index)
     reliable, warning = _reliability(method, totals[0], edges, tail, data)
@@ -276,7 +285,8 @@ def anomalous_votes(
         k=k,
         core={
             "rule": _core_rule(method, core_max_turnout, q),
-            "max_turnout_pct": round(float(upper_pct), 2),
+            "max_turnout_pct": float(upper_pct),
+            "min_turnout_pct": float(lower_pct) if method == "robust" else 0.0,
             "stations_in_core": int((~tail).sum()),
             "stations_beyond": int(tail.sum()),
         },
@@ -289,10 +299,19 @@ def anomalous_votes(
         seed=seed,
         by_region=_by_region(data, counted, tail, k),
         turnout_basis=data.turnout_basis,
-        p_value=monte_carlo_pvalue(0.0, finite, alternative="less")
-        if finite.size
-        else float("nan"),
+        margin_pct=margin_pct,
+        p_value=(
+            monte_carlo_pvalue(margin_pct / pct, finite, alternative="less")
+            if finite.size
+            else float("nan")
+        ),
     )
+
+
+def counted_stations(turnout_pct: np.ndarray, core: dict[str, Any]) -> np.ndarray:
+    """Which stations an estimate counts: those beyond the clean range (and, for the robust
+    rule, below its mirrored lower end)."""
+    return (turnout_pct >= core["max_turnout_pct"]) | (turnout_pct < core["min_turnout_pct"])
 
 
 def _core_rule(method: str, fixed: float | None, q: float) -> str:
