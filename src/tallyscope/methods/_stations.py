@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from tallyscope.exceptions import NotApplicableError
-from tallyscope.model import ANALYSED_KINDS, Election
+from tallyscope.model import ANALYSED_KINDS, Election, Selection
 
-__all__ = ["StationData", "station_data"]
+__all__ = ["StationData", "analysed", "station_data"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +86,8 @@ def station_data(
     registered-voter figures and ``need_registered`` is true.
     """
     name = election.party(party)
-    if need_registered and not election.has("registered"):
-        raise NotApplicableError("needs registered voters, which this election does not publish")
+    selection = analysed(election, kinds=kinds, need_registered=need_registered)
     basis = "issued" if election.has("issued") else "cast"
-    require = ["cast", "valid", *(["registered"] if need_registered else []), basis]
-    selection = election.select(kinds=kinds, require=dict.fromkeys(require))
     chosen = selection.election
     R = chosen.counts("cast")
     V = chosen.counts("registered") if need_registered else np.zeros_like(R)
@@ -117,6 +114,20 @@ def station_data(
         excluded=selection.excluded,
         kinds=wanted,
     )
+
+
+def analysed(
+    election: Election,
+    *,
+    kinds: Iterable[str] | str | None = ANALYSED_KINDS,
+    need_registered: bool = True,
+) -> Selection:
+    """The stations :func:`station_data` takes, as a :class:`Selection` (same order)."""
+    if need_registered and not election.has("registered"):
+        raise NotApplicableError("needs registered voters, which this election does not publish")
+    basis = "issued" if election.has("issued") else "cast"
+    require = ["cast", "valid", *(["registered"] if need_registered else []), basis]
+    return election.select(kinds=kinds, require=dict.fromkeys(require))
 
 
 def _kind_set(kinds: Iterable[str] | str | None) -> set[str]:

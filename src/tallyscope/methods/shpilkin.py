@@ -44,15 +44,23 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import polars as pl
 from scipy import ndimage, sparse
 
 from tallyscope._rng import RNGLike, check_rng
-from tallyscope.methods._stations import StationData, station_data
+from tallyscope.methods._stations import StationData, analysed, station_data
 from tallyscope.model import ANALYSED_KINDS, Election
 from tallyscope.results import TestResult, _Serialisable
 from tallyscope.stats import monte_carlo_pvalue
 
-__all__ = ["AnomalousVotesResult", "RegionAnomaly", "anomalous_votes", "counted_stations"]
+__all__ = [
+    "AnomalousVotesResult",
+    "RegionAnomaly",
+    "TurnoutCurves",
+    "anomalous_votes",
+    "counted_stations",
+    "turnout_curves",
+]
 
 METHODS = ("robust", "shpilkin-classic")
 REFERENCE = "Shpilkin (2009-2021); Kobak, Shpilkin & Pshenichnikov (2016), Annals of Applied Statistics 10(1)"
@@ -389,3 +397,43 @@ def _by_region(
         if stations[r]
     ]
     return sorted(out, key=lambda r: -r.anomalous_votes)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TurnoutCurves(_Serialisable):
+    """Votes of every party by station turnout (the "Shpilkin plot"): ``votes[party][i]`` is
+    the party's votes at stations with turnout in ``[edges[i], edges[i + 1])``, the last bin
+    closed at 100 %."""
+
+    edges: np.ndarray
+    votes: dict[str, np.ndarray]
+    registered: np.ndarray
+    stations: np.ndarray
+    excluded: dict[str, int]
+    turnout_basis: str
+
+
+def turnout_curves(
+    election: Election,
+    *,
+    kinds: Iterable[str] | str | None = ANALYSED_KINDS,
+    bin_width: float = 1.0,
+) -> TurnoutCurves:
+    """The votes of each party binned by station turnout (Shpilkin; Kobak et al. 2016, fig. 1)."""
+    data = station_data(election, kinds=kinds)
+    data = data.subset(data.V > 0, "no registered voters")
+    edges = np.linspace(0.0, 100.0, int(round(100.0 / bin_width)) + 1)
+    bins = np.clip(
+        np.searchsorted(edges, np.minimum(data.turnout, 100.0), side="right") - 1, 0, edges.size - 2
+    )
+    chosen = analysed(election, kinds=kinds).election.stations.filter(pl.col("registered") > 0)
+    n = edges.size - 1
+    votes = {p: np.bincount(bins, chosen[p].to_numpy(), n) for p in election.parties}
+    return TurnoutCurves(
+        edges,
+        votes,
+        np.bincount(bins, data.V, n),
+        np.bincount(bins, minlength=n),
+        data.excluded,
+        data.turnout_basis,
+    )
