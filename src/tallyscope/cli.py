@@ -6,14 +6,18 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import tallyscope
 from tallyscope.exceptions import TallyscopeError
+from tallyscope.model import Channel, Kind
 from tallyscope.results import Summary, to_jsonable
 
 app = typer.Typer(
@@ -41,6 +45,32 @@ WhereOption = Annotated[
         "--where", help="Keep stations matching a SQL condition, e.g. \"region = 'Город Москва'\"."
     ),
 ]
+MappingOption = Annotated[
+    Path | None,
+    typer.Option("--mapping", help="Read the file with a column mapping (TOML; see `mapping`)."),
+]
+RegionOption = Annotated[
+    list[str] | None,
+    typer.Option("--region", help="Keep stations of a region (its name or a unique part of it)."),
+]
+KindOption = Annotated[
+    list[str] | None,
+    typer.Option("--kind", help=f"Keep stations of a kind: {', '.join(k.value for k in Kind)}."),
+]
+ChannelOption = Annotated[
+    list[str] | None,
+    typer.Option("--channel", help=f"Keep stations of a channel: {', '.join(Channel)}."),
+]
+SelectOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--select", help="Read only the rows a format's filter selects, e.g. --select round=2."
+    ),
+]
+CandidatesOption = Annotated[
+    Path | None,
+    typer.Option("--candidates", help="A candidate table naming numbered candidate columns."),
+]
 
 
 def _domain_errors(function: F) -> F:
@@ -51,7 +81,9 @@ def _domain_errors(function: F) -> F:
         try:
             return function(*args, **kwargs)
         except TallyscopeError as error:
-            err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            err_console.print(
+                f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(code=1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -62,12 +94,92 @@ def _print_json(result: Any) -> None:
 
 
 def load_target(
-    target: str, *, format: str | None = None, where: str | None = None
+    target: str,
+    *,
+    format: str | None = None,
+    mapping: Path | None = None,
+    where: str | None = None,
+    region: list[str] | None = None,
+    kind: list[str] | None = None,
+    channel: list[str] | None = None,
+    select: list[str] | None = None,
+    candidates: Path | None = None,
 ) -> tallyscope.Election:
-    """Load a dataset id or a path, with a spinner, then apply ``--where``."""
-    with err_console.status(f"loading {target}", spinner="dots"):
-        election = tallyscope.load(target, format=format)
-    return election.filter(where) if where else election
+    """Load a dataset id or a path, with a spinner, then keep the stations that ``--where``,
+    ``--region``, ``--kind`` and ``--channel`` select (each repeatable option: any of its
+    values)."""
+    options: dict[str, Any] = _select_options(select)
+    if candidates is not None:
+        options["candidates"] = candidates
+    if mapping is not None:
+        options["mapping"] = mapping
+    if target in tallyscope.datasets.registry() and (format or options):
+        raise TallyscopeError(
+            f"{target!r} is a bundled dataset: --format, --mapping, --select and --candidates "
+            "apply to files only"
+        )
+    with err_console.status(f"loading {escape(target)}", spinner="dots"):
+        election = tallyscope.load(target, format=format, **options)
+    if where:
+        election = election.filter(where)
+    if region:
+        names = [_region(election, r) for r in region]
+        election = election.filter(pl.col("region").is_in(names))
+    for column, values, allowed in (
+        ("kind", kind, [k.value for k in Kind]),
+        ("channel", channel, [c.value for c in Channel]),
+    ):
+        if values:
+            unknown = [v for v in values if v not in allowed]
+            if unknown:
+                raise TallyscopeError(
+                    f"--{column} {unknown[0]!r}: choose from {', '.join(allowed)}"
+                )
+            election = election.filter(pl.col(column).cast(pl.String).is_in(values))
+    if len(election) == 0:
+        raise TallyscopeError(
+            "no station matches the filters (--where, --region, --kind, --channel)"
+        )
+    return election
+
+
+def _select_options(select: list[str] | None) -> dict[str, str]:
+    options = {}
+    for item in select or []:
+        keyword, sep, value = item.partition("=")
+        if not sep or not keyword.strip():
+            raise TallyscopeError(f"--select {item!r}: write KEYWORD=VALUE, e.g. round=2")
+        options[keyword.strip()] = value.strip()
+    return options
+
+
+def _region(election: tallyscope.Election, wanted: str) -> str:
+    """The region called ``wanted``: the exact name (any case), else its unique part."""
+    names = election.stations["region"].drop_nulls().unique().sort().to_list()
+    exact = [n for n in names if n.casefold() == wanted.casefold()]
+    hits = exact or [n for n in names if wanted.casefold() in n.casefold()]
+    if len(hits) == 1:
+        return hits[0]
+    shown = ", ".join(hits[:8] if hits else names[:8]) + ", ..." * (len(hits or names) > 8)
+    what = "matches several regions" if hits else "matches no region"
+    raise TallyscopeError(f"--region {wanted!r} {what}: {shown}")
+
+
+def target_format(
+    target: str, *, format: str | None = None, mapping: Path | None = None
+) -> dict[str, Any]:
+    """Which format a target is read with and how it was chosen: ``name``, ``recognised``
+    (true when found from the file itself) and ``how``."""
+    if target in tallyscope.datasets.registry():
+        return {"name": "tallyscope", "recognised": False, "how": "bundled dataset"}
+    if mapping is not None:
+        name = tallyscope.io.load_mapping(mapping).name
+        return {"name": name, "recognised": False, "how": f"mapping {mapping}"}
+    if format is not None:
+        return {"name": format, "recognised": False, "how": "given with --format"}
+    name = tallyscope.io.resolve_format(target)
+    how = "from the tallyscope metadata" if name == "tallyscope" else "from the header"
+    return {"name": name, "recognised": True, "how": f"recognised {how}"}
 
 
 @app.command()
@@ -92,14 +204,43 @@ def summary(
     target: Target,
     as_json: JsonFlag = False,
     format: FormatOption = None,
+    mapping: MappingOption = None,
     where: WhereOption = None,
+    region: RegionOption = None,
+    kind: KindOption = None,
+    channel: ChannelOption = None,
+    select: SelectOption = None,
+    candidates: CandidatesOption = None,
 ) -> None:
     """National totals: stations by kind, registered voters, ballots, turnout, each party's share."""
-    result = tallyscope.summarize(load_target(target, format=format, where=where))
+    election = load_target(
+        target,
+        format=format,
+        mapping=mapping,
+        where=where,
+        region=region,
+        kind=kind,
+        channel=channel,
+        select=select,
+        candidates=candidates,
+    )
+    used = target_format(target, format=format, mapping=mapping)
+    result = tallyscope.summarize(election)
     if as_json:
-        _print_json(result)
+        _print_json(to_jsonable(result) | {"format": used})
     else:
+        err_console.print(escape(f"format: {used['name']} ({used['how']})"), highlight=False)
         _print_summary(result)
+
+
+@app.command(name="mapping")
+@_domain_errors
+def mapping_command(
+    file: Annotated[Path, typer.Argument(help="A CSV, zipped CSV or Parquet file.")],
+    name: Annotated[str | None, typer.Option("--name", help="The format's name.")] = None,
+) -> None:
+    """Print a ready-to-edit column mapping (TOML) for a file's header."""
+    sys.stdout.write(tallyscope.io.suggest_file_mapping(file, name=name))
 
 
 def _print_summary(s: Summary) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 import polars as pl
 
 from tallyscope.exceptions import SchemaError
-from tallyscope.io._source import FIRST_DATA_ROW, parse_counts, read_bytes, read_csv_text
+from tallyscope.io._source import parse_counts, read_bytes, read_csv_text
 from tallyscope.io._text import clean_name, map_unique, normalise_header
 from tallyscope.model import Channel, Election, ElectionInfo, Kind, build_election
 
@@ -42,6 +42,10 @@ ABROAD_REGION = "Территория за пределами РФ"
 
 _ID_COLUMNS = {"region": "region", "oik": "district", "tik": "commission", "uik": "station"}
 _IGNORED_ID_COLUMNS = {"url", "level", "name"}
+_LOOKS_LIKE = {
+    "region": "a column named 'region'",
+    "registered": "a column like 'Число избирателей, включенных в список избирателей'",
+}
 
 
 def _has(*words: str) -> Callable[[str], bool]:
@@ -108,8 +112,10 @@ def classify_header(
             raise SchemaError(f"columns {claimants} all look like {role!r}", file=file, row=1)
     missing = [r for r in ("region", "registered") if r not in by_role]
     if missing:
+        wanted = "; ".join(f"{r}: {_LOOKS_LIKE[r]}" for r in missing)
         raise SchemaError(
-            f"no column for {', '.join(missing)} (is this a CEC polling-station file?)",
+            f"no column for the required role {', '.join(missing)} ({wanted}); "
+            "is this a CEC polling-station file?",
             file=file,
             row=1,
         )
@@ -158,11 +164,14 @@ def read_cec(
     e-vote rows, and kinds are otherwise inferred per row (see the module docstring).
     ``info`` overrides metadata fields (``id``, ``date``, ``name``, ``leader``, ...).
     """
+    if kind is not None and kind not in {k.value for k in Kind}:
+        raise SchemaError(
+            f"kind={kind!r} is not a station kind ({', '.join(k.value for k in Kind)})", file=path
+        )
     data, name = read_bytes(path)
-    raw = read_csv_text(data, name, separator=",", encoding=encoding)
+    raw, rows = read_csv_text(data, name, separator=",", encoding=encoding)
     roles, parties, ignored = classify_header(raw.columns, file=name)
     counts = [c for c, r in roles.items() if r not in _ID_COLUMNS.values()]
-    rows = pl.Series("row", range(FIRST_DATA_ROW, FIRST_DATA_ROW + raw.height), dtype=pl.Int64)
     parsed = parse_counts(raw, counts + parties, name, rows=rows)
 
     frame = parsed.select(

@@ -10,7 +10,14 @@ from tallyscope.exceptions import MappingError
 from tallyscope.io._text import normalise_header
 from tallyscope.io.mapping import ColumnMapping, load_mapping
 
-__all__ = ["PRESET_DIR", "detect_format", "format_names", "looks_like_cec", "preset"]
+__all__ = [
+    "PRESET_DIR",
+    "detect_format",
+    "format_names",
+    "looks_like_cec",
+    "matching_formats",
+    "preset",
+]
 
 PRESET_DIR = Path(__file__).parent / "presets"
 CEC = "russia-cec"
@@ -42,9 +49,13 @@ def looks_like_cec(columns: list[str]) -> bool:
     return "region" in keys and any(k.startswith("число") for k in keys)
 
 
+def matching_formats(columns: list[str]) -> list[str]:
+    """Every format whose signature a header carries."""
+    hits = [CEC] if looks_like_cec(columns) else []
+    return hits + [m.name for m in _presets().values() if m.matches(columns)]
+
+
 def detect_format(columns: list[str]) -> str | None:
-    """The format whose signature a header carries, or None."""
-    if looks_like_cec(columns):
-        return CEC
-    hits = [m.name for m in _presets().values() if m.matches(columns)]
+    """The one format whose signature a header carries, or None (no format, or several)."""
+    hits = matching_formats(columns)
     return hits[0] if len(hits) == 1 else None

@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tallyscope.exceptions import SchemaError
+from tallyscope.exceptions import MappingError, SchemaError
 from tallyscope.io._source import read_header
 from tallyscope.io.cec import read_cec
-from tallyscope.io.formats import CEC, TALLYSCOPE, detect_format, preset
+from tallyscope.io.formats import CEC, TALLYSCOPE, format_names, matching_formats, preset
 from tallyscope.io.mapping import ColumnMapping, load_mapping
 from tallyscope.io.parquet import is_election_parquet, read_election
 from tallyscope.io.suggest import NEEDED, guess_roles
@@ -17,6 +17,8 @@ from tallyscope.io.tabular import read_table
 from tallyscope.model import Election
 
 __all__ = ["read", "resolve_format"]
+
+_CEC_OPTIONS = {"encoding", "info", "kind"}
 
 
 def resolve_format(path: str | os.PathLike[str], format: str | None = None) -> str:
@@ -29,17 +31,29 @@ def resolve_format(path: str | os.PathLike[str], format: str | None = None) -> s
     if is_election_parquet(path):
         return TALLYSCOPE
     header = read_header(path)
-    found = detect_format(header)
-    if found is None:
-        missing = [r for r in NEEDED if r not in guess_roles(header)]
-        lacking = f"; no column looks like {', '.join(missing)}" if missing else ""
+    found = matching_formats(header)
+    if len(found) > 1:
         raise SchemaError(
-            f"the header matches no known format{lacking}. Write a mapping with "
-            f"`tallyscope mapping {path} > my.toml`, edit it, and pass --mapping my.toml",
+            f"the header fits several formats ({', '.join(found)}); choose one with --format",
             file=path,
             row=1,
         )
-    return found
+    if not found:
+        missing = [r for r in NEEDED if r not in guess_roles(header)]
+        lacking = f"; no column looks like {', '.join(missing)}" if missing else ""
+        what = (
+            "a Parquet file without tallyscope metadata, and its header"
+            if Path(path).suffix.lower() in {".parquet", ".pq"}
+            else "the header"
+        )
+        raise SchemaError(
+            f"{what} matches no known format ({', '.join(format_names())}){lacking}. "
+            f"Write a mapping with `tallyscope mapping {path} > my.toml`, edit it, and pass "
+            "--mapping my.toml",
+            file=path,
+            row=1,
+        )
+    return found[0]
 
 
 def read(
@@ -58,6 +72,8 @@ def read(
     """
     path = Path(path)
     if mapping is not None:
+        if format is not None:
+            raise MappingError("give a format or a mapping, not both", file=path)
         mapping = mapping if isinstance(mapping, ColumnMapping) else load_mapping(mapping)
         return read_table(path, mapping, **options)
     chosen = resolve_format(path, format)
@@ -68,5 +84,12 @@ def read(
             )
         return read_election(path)
     if chosen == CEC:
+        unknown = sorted(set(options) - _CEC_OPTIONS)
+        if unknown:
+            raise SchemaError(
+                f"options {unknown} do not apply to format {CEC} "
+                f"(it takes {', '.join(f'{o}=' for o in sorted(_CEC_OPTIONS))})",
+                file=path,
+            )
         return read_cec(path, **options)
     return read_table(path, preset(chosen), **options)
