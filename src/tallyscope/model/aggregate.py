@@ -26,7 +26,19 @@ def summarize(election: Election) -> Summary:
     issued = int(totals["issued"]) if election.has("issued") else None
     registered = int(totals["registered"]) if election.has("registered") else None
     basis = "issued / registered" if issued is not None else "cast / registered"
-    turnout = _pct(issued if issued is not None else cast, registered)
+    numerator = "issued" if issued is not None else "cast"
+    both = (
+        with_data.filter(pl.col(numerator).is_not_null() & pl.col("registered").is_not_null())
+        if registered
+        else None
+    )
+    turnout = (
+        _pct(int(both[numerator].sum()), int(both["registered"].sum()))
+        if both is not None
+        else None
+    )
+    if both is not None and both.height < with_data.height:
+        basis += f" over the {both.height:,} stations publishing both"
     empty = table.height - with_data.height
     return Summary(
         id=election.info.id,
