@@ -1,0 +1,13 @@
+"""The ``tallyscope`` command line: thin wrappers around the public API.
+
+Each module registers its commands on the one Typer ``app`` of ``_common``.
+"""
+
+from tallyscope.cli import data  # noqa: F401  (registers the commands)
+from tallyscope.cli._common import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    app()

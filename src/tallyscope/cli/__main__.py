@@ -1,0 +1,3 @@
+from tallyscope.cli import main
+
+main()
