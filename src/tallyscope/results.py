@@ -23,6 +23,7 @@ __all__ = [
     "NotApplicable",
     "Summary",
     "TestResult",
+    "summarise_array",
     "to_jsonable",
 ]
 
@@ -44,7 +45,7 @@ def to_jsonable(value: Any) -> Any:
         return [to_jsonable(r) for r in value.iter_rows(named=True)]
     if isinstance(value, np.ndarray):
         if value.size > MAX_ARRAY_IN_JSON:
-            return _array_summary(value)
+            return summarise_array(value)
         return to_jsonable(value.tolist())
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
@@ -55,7 +56,8 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def _array_summary(values: np.ndarray) -> dict[str, Any]:
+def summarise_array(values: np.ndarray) -> dict[str, Any]:
+    """Size, mean, sd and the 2.5/50/97.5 % quantiles of an array (for JSON)."""
     flat = np.asarray(values, dtype=float).ravel()
     q = np.quantile(flat, [0.025, 0.5, 0.975])
     return {
