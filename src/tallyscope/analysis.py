@@ -18,8 +18,11 @@ import numpy as np
 import tallyscope
 from tallyscope._rng import check_rng
 from tallyscope.exceptions import NotApplicableError
+from tallyscope.methods.digits import digit_tests
+from tallyscope.methods.fingerprints import fingerprint
 from tallyscope.methods.integer_peaks import integer_peaks
 from tallyscope.methods.ranking import RankingResult, rank
+from tallyscope.methods.regression import turnout_share
 from tallyscope.methods.shpilkin import anomalous_votes
 from tallyscope.model import ANALYSED_KINDS, Election, summarize
 from tallyscope.results import NotApplicable, Summary, TestResult, _Serialisable
@@ -88,16 +91,43 @@ def _anomalous(method: str) -> _Method:
     return run
 
 
-METHODS: dict[str, tuple[_Method, str | None]] = {
+def _turnout_share(election: Election, s: dict[str, Any], rng: np.random.Generator) -> Any:
+    return turnout_share(election, party=s["party"], kinds=s["kinds"], n_boot=s["boot"], rng=rng)
+
+
+def _digits(election: Election, s: dict[str, Any], rng: np.random.Generator) -> Any:
+    return digit_tests(election, kinds=s["kinds"], n_sims=min(s["sims"], 1000), rng=rng)
+
+
+def _fingerprint(election: Election, s: dict[str, Any], rng: np.random.Generator) -> Any:
+    return fingerprint(election, party=s["party"], kinds=s["kinds"])
+
+
+#: name -> (the method, and for each test it contributes: the question it asks). A method with
+#: one test has ``test()``; one with several has ``tests()``, keyed as here.
+METHODS: dict[str, tuple[_Method, dict[str, str]]] = {
     "integer_peaks": (
         _integer_peaks,
-        "more stations with whole-number turnout or share percentages than chance gives",
+        {
+            "integer_peaks": "more stations with whole-number turnout or share percentages than chance gives"
+        },
     ),
     "anomalous_votes": (
         _anomalous("robust"),
-        "leader votes beyond the turnout range clean stations reach",
+        {
+            "anomalous_votes": "leader votes beyond the turnout range clean stations reach (above 1 % of them)"
+        },
     ),
-    "anomalous_votes_classic": (_anomalous("shpilkin-classic"), None),
+    "anomalous_votes_classic": (_anomalous("shpilkin-classic"), {}),
+    "digits": (
+        _digits,
+        {
+            "last-digit": "last digits of vote counts unlike their binomial variation (Beber & Scacco)",
+            "second-digit": "second digits of vote counts unlike their binomial variation (Mebane)",
+        },
+    ),
+    "turnout_share": (_turnout_share, {}),
+    "fingerprint": (_fingerprint, {}),
 }
 
 
@@ -169,9 +199,11 @@ def analyze(
 def _battery(results: dict[str, Any]) -> list[BatteryTest]:
     raw: dict[str, tuple[TestResult, str]] = {}
     for name, result in results.items():
-        question = METHODS[name][1]
-        if question is not None and hasattr(result, "test"):
-            raw[name] = (result.test(), question)
+        questions = METHODS[name][1]
+        if not questions or isinstance(result, NotApplicable):
+            continue
+        tests = result.tests() if len(questions) > 1 else {name: result.test()}
+        raw |= {test: (tests[test], question) for test, question in questions.items()}
     adjusted = holm({name: test.pvalue for name, (test, _) in raw.items()})
     return [
         BatteryTest(

@@ -167,6 +167,24 @@ def _print_peaks(peaks: Any) -> None:
     )
 
 
+def _print_descriptive(dependence: Any, fingerprint: Any) -> None:
+    if dependence is not None and not isinstance(dependence, NotApplicable):
+        low, high = dependence.clean_range
+        national, within = dependence.national.pearson, dependence.within.pearson
+        verdict = "outside" if dependence.outside_clean_range else "inside"
+        console.print(
+            f"\n[bold]Turnout and share[/] (descriptive): r = {national.value:.2f} across stations, "
+            f"{within.value:.2f} within commissions; clean elections: {low} to {high} - {verdict} that range"
+        )
+    if fingerprint is not None and not isinstance(fingerprint, NotApplicable):
+        corner = fingerprint.high_corner
+        console.print(
+            f"[bold]Corner[/]: {corner.stations_pct:.2f} % of stations, holding {corner.leader_votes_pct:.2f} % "
+            f"of the party's votes, have turnout > {corner.turnout_above:g} % and share > {corner.share_above:g} % "
+            "(Poland 2025: at most 0.003 %)"
+        )
+
+
 def _print_side_by_side(by: str, results: dict[str, AnalysisResult]) -> None:
     table = Table(title=f"The battery by {by}", show_edge=False)
     table.add_column("")
