@@ -115,6 +115,7 @@ def _print_analysis(result: AnalysisResult) -> None:
         result.results.get("anomalous_votes"), result.results.get("anomalous_votes_classic")
     )
     _print_peaks(result.results.get("integer_peaks"))
+    _print_descriptive(result.results.get("turnout_share"), result.results.get("fingerprint"))
     ranking = result.ranking
     if not isinstance(ranking, NotApplicable):
         table = Table(title="Regions by anomalous votes (first 10)", show_edge=False)
