@@ -19,11 +19,11 @@ import tallyscope
 from tallyscope._rng import check_rng
 from tallyscope.exceptions import NotApplicableError
 from tallyscope.methods.digits import digit_tests
-from tallyscope.methods.fingerprints import fingerprint
+from tallyscope.methods.fingerprints import fingerprint, histograms
 from tallyscope.methods.integer_peaks import integer_peaks
 from tallyscope.methods.ranking import RankingResult, rank
 from tallyscope.methods.regression import turnout_share
-from tallyscope.methods.shpilkin import anomalous_votes
+from tallyscope.methods.shpilkin import anomalous_votes, turnout_curves
 from tallyscope.model import ANALYSED_KINDS, Election, summarize
 from tallyscope.results import NotApplicable, Summary, TestResult, _Serialisable
 from tallyscope.stats import holm
@@ -103,6 +103,14 @@ def _fingerprint(election: Election, s: dict[str, Any], rng: np.random.Generator
     return fingerprint(election, party=s["party"], kinds=s["kinds"])
 
 
+def _histograms(election: Election, s: dict[str, Any], rng: np.random.Generator) -> Any:
+    return histograms(election, party=s["party"], kinds=s["kinds"])
+
+
+def _turnout_curves(election: Election, s: dict[str, Any], rng: np.random.Generator) -> Any:
+    return turnout_curves(election, kinds=s["kinds"])
+
+
 #: name -> (the method, and for each test it contributes: the question it asks). A method with
 #: one test has ``test()``; one with several has ``tests()``, keyed as here.
 METHODS: dict[str, tuple[_Method, dict[str, str]]] = {
@@ -128,6 +136,8 @@ METHODS: dict[str, tuple[_Method, dict[str, str]]] = {
     ),
     "turnout_share": (_turnout_share, {}),
     "fingerprint": (_fingerprint, {}),
+    "histograms": (_histograms, {}),
+    "turnout_curves": (_turnout_curves, {}),
 }
 
 
