@@ -3,7 +3,7 @@
 Each module registers its commands on the one Typer ``app`` of ``_common``.
 """
 
-from tallyscope.cli import analysis, data  # noqa: F401  (registers the commands)
+from tallyscope.cli import analysis, data, synthetic  # noqa: F401  (registers the commands)
 from tallyscope.cli._common import app
 
 __all__ = ["app", "main"]

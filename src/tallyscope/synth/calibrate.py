@@ -25,7 +25,15 @@ from tallyscope.methods.integer_peaks import integer_peaks
 from tallyscope.methods.shpilkin import anomalous_votes
 from tallyscope.synth.generate import Fraud, Heterogeneity, Truth, generate
 
-__all__ = ["CALIBRATED", "SCENARIOS", "Outcome", "Scenario", "calibrate"]
+__all__ = [
+    "CALIBRATED",
+    "SCENARIOS",
+    "Outcome",
+    "Scenario",
+    "calibrate",
+    "summarise",
+    "to_markdown",
+]
 
 ALPHA = 0.05
 
@@ -53,14 +61,27 @@ class Outcome:
 
 def _scenarios() -> list[Scenario]:
     textbook, realistic = Heterogeneity(mode="independent"), Heterogeneity(mode="realistic")
-    out = [Scenario("clean, textbook", textbook, Fraud(), True), Scenario("clean, realistic", realistic, Fraud(), True)]
+    out = [
+        Scenario("clean, textbook", textbook, Fraud(), True),
+        Scenario("clean, realistic", realistic, Fraud(), True),
+    ]
     for f_e in (0.01, 0.03):
-        out.append(Scenario(f"stuffing {f_e:.0%} of stations", realistic, Fraud(f_e=f_e, alpha=np.inf), False))
+        out.append(
+            Scenario(
+                f"stuffing {f_e:.0%} of stations", realistic, Fraud(f_e=f_e, alpha=np.inf), False
+            )
+        )
     for f_i in (0.1, 0.3):
         out.append(Scenario(f"incremental fraud {f_i:.0%}", realistic, Fraud(f_i=f_i), False))
     for f_round in (0.01, 0.02):
-        out.append(Scenario(f"rounding {f_round:.0%} of protocols", realistic, Fraud(f_round=f_round), False))
-    out.append(Scenario("votes moved at 10 % of stations", realistic, Fraud(f_move=0.1, move=0.3), False))
+        out.append(
+            Scenario(
+                f"rounding {f_round:.0%} of protocols", realistic, Fraud(f_round=f_round), False
+            )
+        )
+    out.append(
+        Scenario("votes moved at 10 % of stations", realistic, Fraud(f_move=0.1, move=0.3), False)
+    )
     return out
 
 
@@ -75,7 +96,9 @@ def _integer_peaks(election: Any, truth: Truth, rng: np.random.Generator) -> Out
 def _anomalous(election: Any, truth: Truth, rng: np.random.Generator) -> Outcome:
     result = anomalous_votes(election, n_boot=200, rng=rng)
     low, high = result.interval
-    return Outcome(result.p_value <= ALPHA, result.estimate, float(truth.anomalous_votes), low, high)
+    return Outcome(
+        result.p_value <= ALPHA, result.estimate, float(truth.anomalous_votes), low, high
+    )
 
 
 CALIBRATED: dict[str, Callable[[Any, Truth, np.random.Generator], Outcome]] = {
@@ -86,7 +109,9 @@ CALIBRATED: dict[str, Callable[[Any, Truth, np.random.Generator], Outcome]] = {
 
 def _run(args: tuple[Scenario, int, int, tuple[str, ...]]) -> list[dict[str, Any]]:
     scenario, seed, n_stations, methods = args
-    synthetic = generate(n_stations, heterogeneity=scenario.heterogeneity, fraud=scenario.fraud, rng=seed)
+    synthetic = generate(
+        n_stations, heterogeneity=scenario.heterogeneity, fraud=scenario.fraud, rng=seed
+    )
     children = np.random.default_rng(seed).spawn(len(methods))
     rows = []
     for name, rng in zip(methods, children, strict=True):
@@ -123,7 +148,8 @@ def calibrate(
             rows = [r for chunk in pool.map(_run, jobs, chunksize=4) for r in chunk]
     else:
         rows = [r for job in jobs for r in _run(job)]
-    return summarise(pl.DataFrame(rows, infer_schema_length=None))
+    numbers = {column: pl.Float64 for column in ("estimate", "truth", "low", "high")}
+    return summarise(pl.DataFrame(rows, schema_overrides=numbers, infer_schema_length=None))
 
 
 def summarise(raw: pl.DataFrame) -> pl.DataFrame:
@@ -136,11 +162,44 @@ def summarise(raw: pl.DataFrame) -> pl.DataFrame:
             pl.col("clean").first(),
             pl.len().alias("seeds"),
             pl.col("flagged").mean().alias("flag_rate"),
-            ((pl.col("estimate") - pl.col("truth")) / scale * 100).filter(has_truth).mean().alias("mean_error_pct"),
+            ((pl.col("estimate") - pl.col("truth")) / scale * 100)
+            .filter(has_truth)
+            .mean()
+            .alias("mean_error_pct"),
             ((pl.col("low") <= pl.col("truth")) & (pl.col("truth") <= pl.col("high")))
             .filter(has_truth & pl.col("low").is_not_null())
             .mean()
             .alias("coverage"),
         )
-        .with_columns((pl.col("flag_rate") * (1 - pl.col("flag_rate")) / pl.col("seeds")).sqrt().alias("flag_rate_se"))
+        .with_columns(
+            (pl.col("flag_rate") * (1 - pl.col("flag_rate")) / pl.col("seeds"))
+            .sqrt()
+            .alias("flag_rate_se")
+        )
     )
+
+
+def to_markdown(
+    table: pl.DataFrame, *, seeds: int, n_stations: int, methods: Iterable[str] | None = None
+) -> str:
+    """The calibration table as Markdown, with the command that regenerates it."""
+    chosen = "".join(f" --method {m}" for m in methods or ())
+    lines = [
+        "# Calibration on synthetic elections",
+        "",
+        f"Regenerate: `tallyscope calibrate --seeds {seeds} --stations {n_stations}{chosen} -o docs/calibration.md`.",
+        f"{seeds} synthetic elections of {n_stations:,} stations per scenario (`tallyscope.synth.generate`).",
+        "On clean scenarios `flag rate` is the false-positive rate at 0.05 (must stay at or below 7 %);",
+        "on the others it is the power. `error` is the estimate minus the planted truth, in percent of the",
+        "truth; `coverage` the share of 95 % intervals that hold it.",
+        "",
+        "| scenario | method | flag rate | ± se | error % | coverage |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in table.iter_rows(named=True):
+        error = "" if row["mean_error_pct"] is None else f"{row['mean_error_pct']:+.1f}"
+        coverage = "" if row["coverage"] is None else f"{row['coverage']:.0%}"
+        lines.append(
+            f"| {row['scenario']} | {row['method']} | {row['flag_rate']:.1%} | {row['flag_rate_se']:.1%} | {error} | {coverage} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -49,6 +49,7 @@ from tallyscope._rng import RNGLike, check_rng
 from tallyscope.io.parquet import write_election
 from tallyscope.methods._kernels.integer import is_integer
 from tallyscope.model import Election, ElectionInfo, Kind, build_election
+from tallyscope.results import to_jsonable
 
 __all__ = ["Fraud", "Heterogeneity", "SynthElection", "Truth", "generate"]
 
@@ -133,7 +134,7 @@ class SynthElection:
         write_election(self.election, path)
         self.truth.frame().write_parquet(path.with_suffix(".truth.parquet"))
         truth_json = path.with_suffix(".truth.json")
-        truth_json.write_text(json.dumps(self.truth.totals(), indent=2) + "\n")
+        truth_json.write_text(json.dumps(to_jsonable(self.truth.totals()), indent=2) + "\n")
         return path, truth_json
 
 

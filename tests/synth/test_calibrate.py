@@ -1,0 +1,28 @@
+"""The calibration harness on a small run (the full table is docs/calibration.md)."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from tallyscope.cli import app
+from tallyscope.synth.calibrate import SCENARIOS, calibrate
+
+
+def test_small_calibration_table():
+    table = calibrate(seeds=4, n_stations=3_000, scenarios=SCENARIOS[:3], workers=1)
+    assert table.height == 3 * 2
+    clean = table.filter(table["clean"])
+    assert (clean["flag_rate"] <= 0.5).all()
+    stuffing = table.filter(
+        (table["scenario"] == SCENARIOS[2].name) & (table["method"] == "anomalous_votes")
+    )
+    assert stuffing["coverage"][0] >= 0.5
+
+
+def test_calibrate_command_writes_markdown(tmp_path):
+    out = tmp_path / "calibration.md"
+    result = CliRunner().invoke(app, ["calibrate", "--seeds", "2", "--stations", "1000", "--method", "integer_peaks",
+                                      "--workers", "1", "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "--method integer_peaks" in text and "| clean, textbook | integer_peaks |" in text
