@@ -1,4 +1,4 @@
-"""Commands on synthetic elections: `synth`, `calibrate`."""
+"""Commands that check the methods: `synth`, `calibrate`, `controls`."""
 
 # No `from __future__ import annotations`: Typer reads these annotations at run time.
 
@@ -17,11 +17,10 @@ from tallyscope.cli._common import (
     err_console,
     print_json,
 )
+from tallyscope.controls import controls, controls_markdown
 from tallyscope.exceptions import TallyscopeError
 from tallyscope.synth import Fraud, Heterogeneity, generate
 from tallyscope.synth.calibrate import CALIBRATED, calibrate, to_markdown
-
-Fraction = Annotated[float, typer.Option(min=0.0, max=1.0)]
 
 
 @app.command(name="synth")
@@ -144,3 +143,32 @@ def calibrate_command(
         print_json(table)
     else:
         console.print(table)
+
+
+@app.command(name="controls")
+@domain_errors
+def controls_command(
+    dataset: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Bundled ids (default: the clean controls and every Russian election)."
+        ),
+    ] = None,
+    sims: Annotated[int, typer.Option("--sims", min=0)] = 2000,
+    boot: Annotated[int, typer.Option("--boot", min=1)] = 500,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the table as Markdown here.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The whole battery on the clean controls (both leading candidates) and on the Russian
+    series: each test's verdict and each estimate's size, one row per election and candidate."""
+    with err_console.status("running the battery on every control", spinner="dots"):
+        table = controls(dataset or None, sims=sims, boot=boot, seed=seed)
+    if output is not None:
+        output.write_text(
+            controls_markdown(table, sims=sims, boot=boot, seed=seed), encoding="utf-8"
+        )
+        err_console.print(f"wrote {escape(str(output))}")
+    print_json(table) if as_json else console.print(table)
