@@ -5,12 +5,12 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from tallyscope.cli import app
-from tallyscope.synth.calibrate import SCENARIOS, calibrate
+from tallyscope.synth.calibrate import CALIBRATED, SCENARIOS, calibrate
 
 
 def test_small_calibration_table():
     table = calibrate(seeds=4, n_stations=3_000, scenarios=SCENARIOS[:3], workers=1)
-    assert table.height == 3 * 2
+    assert table.height == 3 * len(CALIBRATED)
     clean = table.filter(table["clean"])
     assert (clean["flag_rate"] <= 0.5).all()
     stuffing = table.filter(

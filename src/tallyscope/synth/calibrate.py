@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from tallyscope.methods.digits import digit_tests
 from tallyscope.methods.integer_peaks import integer_peaks
 from tallyscope.methods.shpilkin import anomalous_votes
 from tallyscope.synth.generate import Fraud, Heterogeneity, Truth, generate
@@ -101,9 +102,18 @@ def _anomalous(election: Any, truth: Truth, rng: np.random.Generator) -> Outcome
     )
 
 
+def _digit(name: str) -> Callable[[Any, Truth, np.random.Generator], Outcome]:
+    def run(election: Any, truth: Truth, rng: np.random.Generator) -> Outcome:
+        return Outcome(digit_tests(election, n_sims=500, rng=rng).test(name).pvalue <= ALPHA)
+
+    return run
+
+
 CALIBRATED: dict[str, Callable[[Any, Truth, np.random.Generator], Outcome]] = {
     "integer_peaks": _integer_peaks,
     "anomalous_votes": _anomalous,
+    "last_digit": _digit("last-digit"),
+    "second_digit": _digit("second-digit"),
 }
 
 
