@@ -57,6 +57,7 @@ def _row(dataset: str, result: AnalysisResult) -> dict[str, Any]:
     corner = r.get("fingerprint")
     if corner is not None and not isinstance(corner, NotApplicable):
         row["corner stations %"] = corner.high_corner.stations_pct
+        row["corner leader votes %"] = corner.high_corner.leader_votes_pct
     return row
 
 
