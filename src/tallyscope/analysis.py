@@ -38,6 +38,7 @@ class BatteryTest(_Serialisable):
     """One test of the battery with its raw and Holm-adjusted p-values."""
 
     name: str
+    label: str
     statistic: float
     p_value: float
     p_holm: float
@@ -111,27 +112,39 @@ def _turnout_curves(election: Election, s: dict[str, Any], rng: np.random.Genera
     return turnout_curves(election, kinds=s["kinds"])
 
 
-#: name -> (the method, and for each test it contributes: the question it asks). A method with
+#: name -> (the method, and for each test it contributes: its label and the question it asks). A method with
 #: one test has ``test()``; one with several has ``tests()``, keyed as here.
-METHODS: dict[str, tuple[_Method, dict[str, str]]] = {
+METHODS: dict[str, tuple[_Method, dict[str, tuple[str, str]]]] = {
     "integer_peaks": (
         _integer_peaks,
         {
-            "integer_peaks": "more stations with whole-number turnout or share percentages than chance gives"
+            "integer_peaks": (
+                "integer percentages",
+                "more stations with whole-number turnout or share percentages than chance gives",
+            )
         },
     ),
     "anomalous_votes": (
         _anomalous("robust"),
         {
-            "anomalous_votes": "leader votes beyond the turnout range clean stations reach (above 1 % of them)"
+            "anomalous_votes": (
+                "anomalous votes",
+                "leader votes beyond the turnout range clean stations reach (above 1 % of them)",
+            )
         },
     ),
     "anomalous_votes_classic": (_anomalous("shpilkin-classic"), {}),
     "digits": (
         _digits,
         {
-            "last-digit": "last digits of vote counts unlike their binomial variation (Beber & Scacco)",
-            "second-digit": "second digits of vote counts unlike their binomial variation (Mebane)",
+            "last-digit": (
+                "last digits",
+                "last digits of vote counts unlike their binomial variation (Beber & Scacco)",
+            ),
+            "second-digit": (
+                "second digits",
+                "second digits of vote counts unlike their binomial variation (Mebane)",
+            ),
         },
     ),
     "turnout_share": (_turnout_share, {}),
@@ -207,19 +220,25 @@ def analyze(
 
 
 def _battery(results: dict[str, Any]) -> list[BatteryTest]:
-    raw: dict[str, tuple[TestResult, str]] = {}
+    raw: dict[str, tuple[TestResult, tuple[str, str]]] = {}
     for name, result in results.items():
         questions = METHODS[name][1]
         if not questions or isinstance(result, NotApplicable):
             continue
         tests = result.tests() if len(questions) > 1 else {name: result.test()}
-        raw |= {test: (tests[test], question) for test, question in questions.items()}
+        raw |= {test: (tests[test], text) for test, text in questions.items()}
     adjusted = holm({name: test.pvalue for name, (test, _) in raw.items()})
     return [
         BatteryTest(
-            name, test.statistic, test.pvalue, adjusted[name], adjusted[name] <= ALPHA, question
+            name,
+            label,
+            test.statistic,
+            test.pvalue,
+            adjusted[name],
+            adjusted[name] <= ALPHA,
+            question,
         )
-        for name, (test, question) in raw.items()
+        for name, (test, (label, question)) in raw.items()
     ]
 
 
@@ -232,7 +251,7 @@ def _verdict(tests: list[BatteryTest], results: dict[str, Any]) -> str:
             f"None of the {len(tests)} tests rejects a clean election at {ALPHA} after the battery's "
             "Holm correction."
         )
-    names = ", ".join(f"{t.name} (p = {t.p_holm:.2g})" for t in rejected)
+    names = ", ".join(f"{t.label} (p = {t.p_holm:.2g})" for t in rejected)
     sentence = f"{len(rejected)} of {len(tests)} tests reject a clean election at {ALPHA} after Holm correction: {names}."
     anomalous = results.get("anomalous_votes")
     if anomalous is not None and not isinstance(anomalous, NotApplicable):
