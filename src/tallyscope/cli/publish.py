@@ -29,6 +29,7 @@ from tallyscope.cli._common import (
     SeedOption,
     Target,
     app,
+    console,
     domain_errors,
     err_console,
     load_target,
@@ -149,6 +150,7 @@ def report_command(
             )
             path = write_report(result, output, evote=evote_result, command=command)
     size = path.stat().st_size
+    console.print(escape(result.verdict))
     err_console.print(
         f"wrote {escape(str(path))} ({size / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s "
         f"({steps.summary()})",
