@@ -38,6 +38,10 @@ Target = Annotated[
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")]
 SeedOption = Annotated[int | None, typer.Option("--seed", help="Seed of every random draw.")]
+SimsOption = Annotated[
+    int, typer.Option("--sims", help="Monte Carlo draws of each simulated null.", min=0)
+]
+BootOption = Annotated[int, typer.Option("--boot", help="Bootstrap replicates.", min=1)]
 PartyOption = Annotated[
     str | None,
     typer.Option("--party", help="The party or candidate to test (default: the leader)."),

@@ -11,10 +11,12 @@ from rich.table import Table
 
 from tallyscope.analysis import AnalysisResult, analyze
 from tallyscope.cli._common import (
+    BootOption,
     JsonFlag,
     LoadOptions,
     PartyOption,
     SeedOption,
+    SimsOption,
     Target,
     app,
     console,
@@ -27,11 +29,6 @@ from tallyscope.cli._common import (
 from tallyscope.exceptions import TallyscopeError
 from tallyscope.methods.evoting import evote
 from tallyscope.results import NotApplicable
-
-SimsOption = Annotated[
-    int, typer.Option("--sims", help="Monte Carlo draws of each simulated null.", min=0)
-]
-BootOption = Annotated[int, typer.Option("--boot", help="Bootstrap replicates.", min=1)]
 
 
 @app.command(name="analyze")

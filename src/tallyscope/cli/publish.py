@@ -23,10 +23,12 @@ import tallyscope
 from tallyscope.analysis import analyze
 from tallyscope.cli._common import (
     LOAD_OPTIONS,
+    BootOption,
     JsonFlag,
     LoadOptions,
     PartyOption,
     SeedOption,
+    SimsOption,
     Target,
     app,
     console,
@@ -38,11 +40,6 @@ from tallyscope.cli._common import (
 )
 from tallyscope.exceptions import TallyscopeError
 from tallyscope.model import Kind
-
-SimsOption = Annotated[
-    int, typer.Option("--sims", help="Monte Carlo draws of each simulated null.", min=0)
-]
-BootOption = Annotated[int, typer.Option("--boot", help="Bootstrap replicates.", min=1)]
 
 #: The battery methods `compare` needs.
 COMPARE_METHODS = ("integer_peaks", "anomalous_votes", "anomalous_votes_classic")
