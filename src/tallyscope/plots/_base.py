@@ -253,3 +253,27 @@ def format_count(value: float, _position: Any = None) -> str:
     else:
         text = f"{value:.0f}" if float(value).is_integer() else f"{value:g}"
     return text.replace("-", "\u2212")
+
+
+def clip_last_bin(
+    ax: Any, edges: Any, rest: float, last: float, *, headroom: float, color: str
+) -> float:
+    """Cut the y axis above the bins before the last (``rest``) when the closed last bin
+    (exactly 100 %) towers over them, and label that bin with its height; returns the ceiling."""
+    ceiling = max(rest * headroom, 1.0)
+    if last <= ceiling:
+        ax.set_ylim(bottom=0)
+        return ceiling
+    ax.set_ylim(0, ceiling)
+    ax.annotate(
+        f"{edges[-2]:g}–{edges[-1]:g} %: {format_count(last)} ↑",
+        xy=(1.0, 1.0),
+        xycoords="axes fraction",
+        xytext=(0, 3),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        fontsize=7.5,
+        color=color,
+    )
+    return ceiling

@@ -15,6 +15,7 @@ import numpy as np
 from tallyscope._dependencies import matplotlib
 from tallyscope.plots._base import (
     COLORS,
+    clip_last_bin,
     finish,
     format_count,
     new_axes,
@@ -134,20 +135,9 @@ def histogram(result: Any, which: str = "turnout", *, ax: Any = None, integers: 
     color = COLORS["ink"] if which == "turnout" else COLORS["leader"]
     ax.stairs(values, edges, fill=True, color=color, alpha=0.85, linewidth=0)
     top = float(values[:-1].max()) if values.size > 1 else float(values.max(initial=1.0))
-    ceiling = max(top * 1.12, 1.0)
+    last = float(values[-1]) if values.size else 0.0
+    ceiling = clip_last_bin(ax, edges, top, last, headroom=1.12, color=COLORS["muted"])
     ax.set_ylim(0, ceiling)
-    if values.size and values[-1] > ceiling:
-        ax.annotate(
-            f"{edges[-2]:g}–{edges[-1]:g} %: {values[-1]:,.0f} ↑",
-            xy=(1.0, 1.0),
-            xycoords="axes fraction",
-            xytext=(0, 3),
-            textcoords="offset points",
-            ha="right",
-            va="bottom",
-            fontsize=7.5,
-            color=COLORS["muted"],
-        )
     if integers:
         starts = edges[:-1]
         whole = np.isclose(starts, np.round(starts))

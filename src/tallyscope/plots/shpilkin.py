@@ -15,7 +15,15 @@ from typing import Any
 import numpy as np
 
 from tallyscope._dependencies import matplotlib
-from tallyscope.plots._base import COLORS, finish, format_count, new_axes, short_name, styled
+from tallyscope.plots._base import (
+    COLORS,
+    clip_last_bin,
+    finish,
+    format_count,
+    new_axes,
+    short_name,
+    styled,
+)
 
 __all__ = ["shpilkin"]
 
@@ -122,19 +130,7 @@ def shpilkin(
 def _clip_last_bin(ax: Any, edges: np.ndarray, votes: dict[str, np.ndarray]) -> None:
     rest = max((float(np.max(v[:-1])) for v in votes.values() if v.size > 1), default=0.0)
     last = max((float(v[-1]) for v in votes.values() if v.size), default=0.0)
-    ceiling = rest * 1.15
-    if rest <= 0 or last <= ceiling:
+    if rest <= 0:
         ax.set_ylim(bottom=0)
         return
-    ax.set_ylim(0, ceiling)
-    ax.annotate(
-        f"{edges[-2]:g}–{edges[-1]:g} %: {format_count(last)} ↑",
-        xy=(1.0, 1.0),
-        xycoords="axes fraction",
-        xytext=(0, 3),
-        textcoords="offset points",
-        ha="right",
-        va="bottom",
-        fontsize=7.5,
-        color=COLORS["leader"],
-    )
+    clip_last_bin(ax, edges, rest, last, headroom=1.15, color=COLORS["leader"])

@@ -22,6 +22,8 @@ import numpy as np
 from numba import njit, prange
 from scipy import stats
 
+from tallyscope.methods._kernels._random import splitmix64, splitmix64_arrays
+
 __all__ = [
     "N_CATEGORIES",
     "digit_null_draws",
@@ -159,16 +161,6 @@ def digit_probabilities_numpy(
     return last, second
 
 
-@njit(cache=True, inline="always")
-def _splitmix64(state: np.uint64) -> tuple[np.uint64, float]:
-    state = state + np.uint64(0x9E3779B97F4A7C15)
-    z = state
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
-    return state, (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
 def digit_null_draws(
     cdf: np.ndarray, group: np.ndarray, n_groups: int, seeds: np.ndarray
 ) -> np.ndarray:
@@ -203,22 +195,13 @@ def _draws(cdf: np.ndarray, group: np.ndarray, n_groups: int, seeds: np.ndarray)
             for d in range(first, last):
                 state = states[d - first]
                 for i in range(start, stop):
-                    state, u = _splitmix64(state)
+                    state, u = splitmix64(state)
                     c = 0
                     while c < k_max - 1 and u >= cdf[i, c]:
                         c += 1
                     out[d, group[i], c] += 1
                 states[d - first] = state
     return out
-
-
-def _splitmix64_numpy(state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    state = state + np.uint64(0x9E3779B97F4A7C15)
-    z = state
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
-    return state, (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 def digit_null_draws_numpy(
@@ -231,7 +214,7 @@ def digit_null_draws_numpy(
     sims = np.arange(n_sims)
     with np.errstate(over="ignore"):
         for i in range(cdf.shape[0]):
-            state, u = _splitmix64_numpy(state)
+            state, u = splitmix64_arrays(state)
             category = np.minimum(np.searchsorted(cdf[i], u, side="right"), cdf.shape[1] - 1)
             np.add.at(out, (sims, group[i], category), 1)
     return out

@@ -15,6 +15,8 @@ import numpy as np
 from numba import njit, prange
 from scipy import stats
 
+from tallyscope.methods._kernels._random import splitmix64
+
 __all__ = [
     "integer_null_draws",
     "integer_null_draws_numpy",
@@ -95,16 +97,6 @@ def integer_probabilities_numpy(x: np.ndarray, n: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, inline="always")
-def _splitmix64(state: np.uint64) -> tuple[np.uint64, float]:
-    state = state + np.uint64(0x9E3779B97F4A7C15)
-    z = state
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
-    return state, (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
 @njit(cache=True, parallel=True)
 def integer_null_draws(
     p_share: np.ndarray, p_turnout: np.ndarray, weights: np.ndarray, seeds: np.ndarray
@@ -122,9 +114,9 @@ def integer_null_draws(
     for d in prange(n_draws):
         state = np.uint64(seeds[d])
         for i in range(n_stations):
-            state, u = _splitmix64(state)
+            state, u = splitmix64(state)
             share = u < p_share[i]
-            state, u = _splitmix64(state)
+            state, u = splitmix64(state)
             turnout = u < p_turnout[i]
             if share:
                 out[d, 1] += 1.0
