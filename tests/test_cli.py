@@ -261,3 +261,11 @@ def test_datasets_lists_the_bundled_elections():
         "ru-2012-president",
         "ge-2024-parliament",
     }
+
+
+def test_an_unwritable_output_is_one_line_not_a_traceback(tmp_path):
+    result = CliRunner().invoke(
+        app, ["synth", "--stations", "200", "-o", str(tmp_path / "missing" / "s.parquet")]
+    )
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "No such file or directory" in result.output

@@ -110,17 +110,20 @@ class LoadOptions:
 
 
 def domain_errors(function: F) -> F:
-    """Print tallyscope's errors as one line and exit 1, without a traceback."""
+    """Print tallyscope's errors, and errors reading or writing files, as one line and exit 1,
+    without a traceback."""
 
     @wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
         except TallyscopeError as error:
-            err_console.print(
-                f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
-            )
-            raise typer.Exit(code=1) from None
+            message = str(error)
+        except OSError as error:  # an output file that cannot be written, a full disk, ...
+            where = f"{error.filename}: " if error.filename else ""
+            message = f"{where}{error.strerror or error}"
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1)
 
     return wrapper  # type: ignore[return-value]
 
