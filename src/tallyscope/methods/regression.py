@@ -65,7 +65,8 @@ from scipy import stats
 from tallyscope._rng import RNGLike, check_rng
 from tallyscope.methods._stations import StationData, station_data
 from tallyscope.model import ANALYSED_KINDS, Election
-from tallyscope.results import ConfidenceInterval, Estimate, _Serialisable
+from tallyscope.results import Estimate, _Serialisable
+from tallyscope.stats import bootstrap_sums
 
 __all__ = [
     "CLEAN_RANGE",
@@ -259,38 +260,22 @@ _STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-def _bootstrap(
-    sums: np.ndarray, n_boot: int, rng: np.random.Generator, batch: int = 250
-) -> dict[str, Estimate]:
-    """Every statistic with a percentile interval from one set of commission resamples.
-
-    Like :func:`tallyscope.stats.bootstrap_sums`, but the resampled totals are shared by all
-    statistics (drawing them is the expensive part); commissions are drawn with replacement.
-    """
+def _bootstrap(sums: np.ndarray, n_boot: int, rng: np.random.Generator) -> dict[str, Estimate]:
+    """Every statistic with a percentile interval from one set of commission resamples."""
     totals = sums.sum(axis=0)
-    k = sums.shape[0]
-    draws: dict[str, list[np.ndarray]] = {name: [] for name in _STATISTICS}
-    if k > 1:
-        for start in range(0, n_boot, batch):
-            size = min(batch, n_boot - start)
-            picks = rng.integers(0, k, size=(size, k))
-            flat = (np.arange(size)[:, None] * k + picks).ravel()
-            counts = np.bincount(flat, minlength=size * k).reshape(size, k)
-            resampled = counts @ sums
-            for name, statistic in _STATISTICS.items():
-                draws[name].append(statistic(resampled))
-    out = {}
-    for name, statistic in _STATISTICS.items():
-        value = float(statistic(totals))
-        ci = None
-        if draws[name]:
-            values = np.concatenate(draws[name])
-            values = values[np.isfinite(values)]
-            if values.size:
-                low, high = np.quantile(values, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
-                ci = ConfidenceInterval(float(low), float(high), LEVEL)
-        out[name] = Estimate(value, ci, "percentile bootstrap over commissions")
-    return out
+    draws = (
+        bootstrap_sums(sums, _STATISTICS, n_resamples=n_boot, level=LEVEL, rng=rng)
+        if sums.shape[0] > 1 and n_boot
+        else {}
+    )
+    return {
+        name: Estimate(
+            float(statistic(totals)),
+            draws[name].ci if name in draws and np.isfinite(draws[name].ci.low) else None,
+            "percentile bootstrap over commissions",
+        )
+        for name, statistic in _STATISTICS.items()
+    }
 
 
 def _outside(estimate: Estimate, bounds: tuple[float, float] = CLEAN_RANGE) -> bool:

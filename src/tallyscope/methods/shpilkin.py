@@ -51,7 +51,7 @@ from tallyscope._rng import RNGLike, check_rng
 from tallyscope.methods._stations import StationData, analysed, station_data
 from tallyscope.model import ANALYSED_KINDS, Election
 from tallyscope.results import TestResult, _Serialisable
-from tallyscope.stats import monte_carlo_pvalue
+from tallyscope.stats import monte_carlo_pvalue, percentile_interval, resample_counts
 
 __all__ = [
     "AnomalousVotesResult",
@@ -258,9 +258,9 @@ def anomalous_votes(
     A, k, low_index, core_index = float(A[0]), float(k[0]), int(core[0][0]), int(core[1][0])
 
     draws = _bootstrap(binned, core_of, n_boot, rng)
-    alpha = (1 - level) / 2
     finite = draws[np.isfinite(draws)]
-    low, high = np.quantile(finite, [alpha, 1 - alpha]) if finite.size else (np.nan, np.nan)
+    interval = percentile_interval(draws, level).ci
+    low, high = interval.low, interval.high
 
     L_total = data.L.sum()
     valid_total, V_total, G_total = data.valid.sum(), data.V.sum(), data.G.sum()
@@ -333,20 +333,13 @@ def _core_rule(method: str, fixed: float | None, q: float) -> str:
     return "turnout bins (1 pp) up to the mode of the other parties' votes"
 
 
-def _bootstrap(
-    binned: _Binned, core_of: Any, n_boot: int, rng: np.random.Generator, batch: int = 100
-) -> np.ndarray:
-    n_clusters = binned.registered.shape[0]
+def _bootstrap(binned: _Binned, core_of: Any, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """A per replicate, the core and k re-estimated on the resampled clusters."""
     out = []
-    for start in range(0, n_boot, batch):
-        size = min(batch, n_boot - start)
-        counts = sparse.csr_matrix(
-            rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=size).astype(
-                float
-            )
-        )
+    for counts in resample_counts(binned.registered.shape[0], n_boot, rng, batch=100):
+        weights = sparse.csr_matrix(counts.astype(float))
         registered, leader, others = (
-            (counts @ m).toarray() for m in (binned.registered, binned.leader, binned.others)
+            (weights @ m).toarray() for m in (binned.registered, binned.leader, binned.others)
         )
         out.append(_statistic(leader, others, core_of(registered, others))[0])
     return np.concatenate(out) if out else np.array([])

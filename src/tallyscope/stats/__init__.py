@@ -2,6 +2,20 @@
 
 from tallyscope.stats.multitest import holm
 from tallyscope.stats.poisson_binomial import PoissonBinomial
-from tallyscope.stats.resampling import BootstrapResult, bootstrap_sums, monte_carlo_pvalue
+from tallyscope.stats.resampling import (
+    BootstrapResult,
+    bootstrap_sums,
+    monte_carlo_pvalue,
+    percentile_interval,
+    resample_counts,
+)
 
-__all__ = ["BootstrapResult", "PoissonBinomial", "bootstrap_sums", "holm", "monte_carlo_pvalue"]
+__all__ = [
+    "BootstrapResult",
+    "PoissonBinomial",
+    "bootstrap_sums",
+    "holm",
+    "monte_carlo_pvalue",
+    "percentile_interval",
+    "resample_counts",
+]
