@@ -58,4 +58,5 @@ def test_methods_needing_registered_voters_are_not_applicable():
     assert result.results["integer_peaks"].status == "not applicable"
     assert "registered" in result.results["integer_peaks"].reason
     assert result.results["anomalous_votes"].status == "not applicable"
-    assert {t.name for t in result.tests} == {"last-digit", "second-digit"}  # need no registered voters
+    # the digit tests and the share spikes need no registered voters
+    assert {t.name for t in result.tests} == {"last-digit", "second-digit", "spikes"}

@@ -24,6 +24,7 @@ from tallyscope.methods.integer_peaks import integer_peaks
 from tallyscope.methods.ranking import RankingResult, rank
 from tallyscope.methods.regression import turnout_share
 from tallyscope.methods.shpilkin import anomalous_votes, turnout_curves
+from tallyscope.methods.spikes import spikes
 from tallyscope.model import ANALYSED_KINDS, Election, summarize
 from tallyscope.results import NotApplicable, Summary, TestResult, _Serialisable
 from tallyscope.stats import holm
@@ -100,6 +101,10 @@ def _digits(election: Election, s: dict[str, Any], rng: np.random.Generator) -> 
     return digit_tests(election, kinds=s["kinds"], n_sims=min(s["sims"], 1000), rng=rng)
 
 
+def _spikes(election: Election, s: dict[str, Any], rng: np.random.Generator) -> Any:
+    return spikes(election, party=s["party"], kinds=s["kinds"], n_sims=s["sims"], rng=rng)
+
+
 def _fingerprint(election: Election, s: dict[str, Any], rng: np.random.Generator) -> Any:
     return fingerprint(election, party=s["party"], kinds=s["kinds"])
 
@@ -151,6 +156,16 @@ METHODS: dict[str, tuple[_Method, dict[str, tuple[str, str]]]] = {
     "fingerprint": (_fingerprint, {}),
     "histograms": (_histograms, {}),
     "turnout_curves": (_turnout_curves, {}),
+    "spikes": (
+        _spikes,
+        {
+            "spikes": (
+                "focal-share spikes",
+                "more stations at whole or simple-fraction shares (1/2, 2/3) than each station's "
+                "own binomial variation gives (Rozenas)",
+            )
+        },
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from tallyscope.methods.shpilkin import (
     anomalous_votes,
     turnout_curves,
 )
+from tallyscope.methods.spikes import SpikesResult, spikes
 
 __all__ = [
     "AnomalousVotesResult",
@@ -26,6 +27,7 @@ __all__ = [
     "HistogramsResult",
     "IntegerPeaksResult",
     "RankingResult",
+    "SpikesResult",
     "TurnoutCurves",
     "TurnoutShareResult",
     "anomalous_votes",
@@ -35,6 +37,7 @@ __all__ = [
     "histograms",
     "integer_peaks",
     "rank",
+    "spikes",
     "turnout_curves",
     "turnout_share",
 ]

@@ -24,6 +24,7 @@ import polars as pl
 from tallyscope.methods.digits import digit_tests
 from tallyscope.methods.integer_peaks import integer_peaks
 from tallyscope.methods.shpilkin import anomalous_votes
+from tallyscope.methods.spikes import spikes
 from tallyscope.synth.generate import Fraud, Heterogeneity, Truth, generate
 
 __all__ = [
@@ -109,11 +110,21 @@ def _digit(name: str) -> Callable[[Any, Truth, np.random.Generator], Outcome]:
     return run
 
 
+def _spikes(election: Any, truth: Truth, rng: np.random.Generator) -> Outcome:
+    result = spikes(election, n_sims=500, rng=rng)
+    estimate = result.spiked_share
+    rounded = float(np.mean(truth.fraud == "rounding"))
+    return Outcome(
+        result.p_value <= ALPHA, estimate.value, rounded, estimate.ci.low, estimate.ci.high
+    )
+
+
 CALIBRATED: dict[str, Callable[[Any, Truth, np.random.Generator], Outcome]] = {
     "integer_peaks": _integer_peaks,
     "anomalous_votes": _anomalous,
     "last_digit": _digit("last-digit"),
     "second_digit": _digit("second-digit"),
+    "spikes": _spikes,
 }
 
 
