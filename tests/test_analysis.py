@@ -24,7 +24,9 @@ def test_json_contract(russia_2012):
         assert set(peaks[key]) >= {"either", "share", "turnout"}
     assert {"stations_included", "p_value"} <= set(peaks)
     anomalous = doc["anomalous_votes"]
-    assert {"estimate", "interval", "clean_share_pct", "official_share_pct", "core"} <= set(anomalous)
+    assert {"estimate", "interval", "clean_share_pct", "official_share_pct", "core"} <= set(
+        anomalous
+    )
     assert len(anomalous["interval"]) == 2
     assert doc["ranking"]["regions"]
 

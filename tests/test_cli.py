@@ -269,3 +269,36 @@ def test_an_unwritable_output_is_one_line_not_a_traceback(tmp_path):
     )
     assert result.exit_code == 1
     assert "Traceback" not in result.output and "No such file or directory" in result.output
+
+
+@pytest.fixture(scope="module")
+def small_synthetic(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("fit") / "synthetic.parquet"
+    result = run(
+        "synth", "--stations", "600", "--fi", "0.2", "--fe", "0.05", "--seed", "4", "-o", path
+    )
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_fit_klimek_json(small_synthetic):
+    result = run("fit", "klimek", small_synthetic, "--boot", "2", "--seed", "1", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    for name in ("f_i", "f_e", "alpha", "theta"):
+        assert out[name]["ci"] is not None, name
+    assert {"tau", "nu", "sigma_tau", "sigma_nu"} <= set(out)
+    assert out["f_i"]["value"] + out["f_e"]["value"] > 0.05  # a quarter of stations frauded
+    assert run("fit", "klimek", small_synthetic, "--clean", "odd").exit_code == 1
+
+
+def test_fit_mixture_json_writes_station_probabilities(small_synthetic, tmp_path):
+    csv = tmp_path / "stations.csv"
+    result = run("fit", "mixture", small_synthetic, "--seed", "1", "--json", "--stations-out", csv)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert set(out["pi"]) == {"clean", "incremental", "extreme"}
+    assert out["fraudulent_votes"]["ci"]["low"] <= out["fraudulent_votes"]["value"]
+    assert out["station_probabilities"] == str(csv)
+    header = csv.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert {"p_clean", "p_incremental", "p_extreme", "fraudulent_votes"} <= set(header)

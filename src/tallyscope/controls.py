@@ -3,7 +3,8 @@
 A method earns trust by what it says on elections whose status is known. This runs the whole
 battery on each bundled clean control (both leading candidates of each Polish round) and on
 every Russian federal election, and writes one row per election and candidate: each test's
-Holm-corrected verdict and each estimate's size.
+Holm-corrected verdict and each estimate's size; with ``models=True`` also the fitted fraud
+models (Klimek et al.'s f_i + f_e, the finite mixture's fraud classes and fraudulent votes).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import polars as pl
 
 from tallyscope.analysis import AnalysisResult, analyze
 from tallyscope.datasets import CATALOGUE, load
+from tallyscope.methods.klimek import klimek_fit
+from tallyscope.methods.mixture import mixture_fit
+from tallyscope.model import Election
 from tallyscope.results import NotApplicable
 
 __all__ = ["CONTROLS", "controls", "controls_markdown"]
@@ -61,10 +65,28 @@ def _row(dataset: str, result: AnalysisResult) -> dict[str, Any]:
     return row
 
 
+def _model_columns(election: Election, party: str, seed: int) -> dict[str, Any]:
+    klimek = klimek_fit(election, party=party, n_boot=0, rng=seed)
+    mixture = mixture_fit(election, party=party, rng=seed)
+    share = mixture.fraudulent_share
+    return {
+        "Klimek f_i + f_e": klimek.f_i.value + klimek.f_e.value,
+        "mixture P(fraud)": mixture.pi["incremental"].value + mixture.pi["extreme"].value,
+        "mixture fraudulent % of votes": 100 * share.value,
+        "mixture % interval": f"{100 * share.ci.low:.1f} to {100 * share.ci.high:.1f}",
+    }
+
+
 def controls(
-    datasets: Iterable[str] | None = None, *, sims: int = 2000, boot: int = 500, seed: int = 0
+    datasets: Iterable[str] | None = None,
+    *,
+    sims: int = 2000,
+    boot: int = 500,
+    seed: int = 0,
+    models: bool = False,
 ) -> pl.DataFrame:
-    """The battery on each control (both leading candidates) and each Russian election."""
+    """The battery on each control (both leading candidates) and each Russian election;
+    ``models`` adds the fitted fraud models (a minute or two per election and candidate)."""
     chosen = (
         list(datasets)
         if datasets is not None
@@ -74,19 +96,30 @@ def controls(
     for dataset in chosen:
         election = load(dataset)
         for party in CONTROLS.get(dataset, (None,)):
-            rows.append(
-                _row(dataset, analyze(election, party=party, sims=sims, boot=boot, seed=seed))
-            )
+            result = analyze(election, party=party, sims=sims, boot=boot, seed=seed)
+            row = _row(dataset, result)
+            if models:
+                row |= _model_columns(election, result.settings["party"], seed)
+            rows.append(row)
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
-def controls_markdown(table: pl.DataFrame, *, sims: int, boot: int, seed: int) -> str:
+def controls_markdown(
+    table: pl.DataFrame,
+    *,
+    sims: int,
+    boot: int,
+    seed: int,
+    models: bool = False,
+    datasets: Iterable[str] = (),
+) -> str:
     """The controls table as Markdown, with the command that regenerates it."""
     columns = table.columns
+    options = "".join(f" {d}" for d in datasets) + (" --models" if models else "")
     lines = [
         "# Controls: the battery on clean and on disputed elections",
         "",
-        f"Regenerate: `tallyscope controls --sims {sims} --boot {boot} --seed {seed} -o docs/controls.md`.",
+        f"Regenerate: `tallyscope controls{options} --sims {sims} --boot {boot} --seed {seed} -o docs/controls.md`.",
         "",
         "| " + " | ".join(columns) + " |",
         "|" + "---|" * len(columns),

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from tallyscope.cli import app
-from tallyscope.synth.calibrate import CALIBRATED, SCENARIOS, calibrate
+from tallyscope.synth.calibrate import CALIBRATED, SCENARIOS, SEED_CAP, calibrate
+
+TESTS = [name for name in CALIBRATED if name not in SEED_CAP]
 
 
 def test_small_calibration_table():
-    table = calibrate(seeds=4, n_stations=3_000, scenarios=SCENARIOS[:3], workers=1)
-    assert table.height == 3 * len(CALIBRATED)
+    table = calibrate(seeds=4, n_stations=3_000, scenarios=SCENARIOS[:3], methods=TESTS, workers=1)
+    assert table.height == 3 * len(TESTS)
     clean = table.filter(table["clean"])
     assert (clean["flag_rate"] <= 0.5).all()
     stuffing = table.filter(
@@ -26,3 +28,13 @@ def test_calibrate_command_writes_markdown(tmp_path):
     assert result.exit_code == 0, result.output
     text = out.read_text()
     assert "--method integer_peaks" in text and "| clean, textbook | integer_peaks |" in text
+
+
+def test_fitted_models_run_on_capped_seeds(monkeypatch):
+    monkeypatch.setitem(SEED_CAP, "klimek", 1)
+    incremental = SCENARIOS[5]  # incremental fraud at 30 % of stations
+    table = calibrate(seeds=2, n_stations=2_000, scenarios=[incremental], methods=["klimek", "integer_peaks"], workers=1)  # fmt: skip
+    seeds = dict(zip(table["method"], table["seeds"], strict=True))
+    assert seeds == {"klimek": 1, "integer_peaks": 2}
+    klimek = table.filter(table["method"] == "klimek")
+    assert klimek["flag_rate"][0] == 1.0  # f_i + f_e above 0.05

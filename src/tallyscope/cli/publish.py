@@ -82,7 +82,9 @@ def _command_line(target: str, output: Path, options: dict[str, Any], load: Load
     """The command that reproduces this run (loading options included)."""
     parts = ["tallyscope", "report", target, "-o", str(output)]
     for name, value in options.items():
-        if value is not None:
+        if value is True:
+            parts.append(f"--{name}")
+        elif value is not None and value is not False:
             parts += [f"--{name}", str(value)]
     for name in LOAD_OPTIONS:
         value = getattr(load, name)
@@ -115,12 +117,20 @@ def report_command(
         typer.Option("--seed", help="Seed of every random draw (default: drawn and recorded)."),
     ] = None,
     party: PartyOption = None,
+    models: Annotated[
+        bool,
+        typer.Option(
+            "--models", help="Also fit the Klimek and mixture fraud models (a few minutes)."
+        ),
+    ] = False,
     *,
     load: LoadOptions,
 ) -> None:
     """Run the battery (and the e-vote comparison where there is an e-vote) and write the
     forensic report: one self-contained HTML file."""
     from tallyscope.methods.evoting import evote
+    from tallyscope.methods.klimek import klimek_fit
+    from tallyscope.methods.mixture import mixture_fit
     from tallyscope.report import write_report
 
     if seed is None:
@@ -141,11 +151,16 @@ def report_command(
                 evote_result = evote(
                     election, party=party, n_sims=max(sims, 1), n_boot=boot, rng=seed
                 )
+        fitted = {}
+        if models:
+            with steps.step("fitting the Klimek et al. model", "klimek"):
+                fitted["Klimek et al. (2012)"] = klimek_fit(election, party=party, rng=seed)
+            with steps.step("fitting the finite-mixture model", "mixture"):
+                fitted["finite mixture (eforensics)"] = mixture_fit(election, party=party, rng=seed)
         with steps.step("drawing the figures and writing the report", "report"):
-            command = _command_line(
-                target, output, {"sims": sims, "boot": boot, "seed": seed, "party": party}, load
-            )
-            path = write_report(result, output, evote=evote_result, command=command)
+            options = {"sims": sims, "boot": boot, "seed": seed, "party": party, "models": models}
+            command = _command_line(target, output, options, load)
+            path = write_report(result, output, evote=evote_result, models=fitted, command=command)
     size = path.stat().st_size
     console.print(escape(result.verdict))
     err_console.print(

@@ -157,6 +157,10 @@ def controls_command(
     sims: Annotated[int, typer.Option("--sims", min=0)] = 2000,
     boot: Annotated[int, typer.Option("--boot", min=1)] = 500,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    models: Annotated[
+        bool,
+        typer.Option("--models", help="Also fit the Klimek and mixture models (minutes each)."),
+    ] = False,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write the table as Markdown here.")
     ] = None,
@@ -165,10 +169,11 @@ def controls_command(
     """The whole battery on the clean controls (both leading candidates) and on the Russian
     series: each test's verdict and each estimate's size, one row per election and candidate."""
     with err_console.status("running the battery on every control", spinner="dots"):
-        table = controls(dataset or None, sims=sims, boot=boot, seed=seed)
+        table = controls(dataset or None, sims=sims, boot=boot, seed=seed, models=models)
     if output is not None:
-        output.write_text(
-            controls_markdown(table, sims=sims, boot=boot, seed=seed), encoding="utf-8"
+        text = controls_markdown(
+            table, sims=sims, boot=boot, seed=seed, models=models, datasets=dataset or ()
         )
+        output.write_text(text, encoding="utf-8")
         err_console.print(f"wrote {escape(str(output))}")
     print_json(table) if as_json else console.print(table)

@@ -87,7 +87,7 @@ from tallyscope.methods._kernels.digits import (
     second_digit,
 )
 from tallyscope.model import ANALYSED_KINDS, Election
-from tallyscope.results import TestResult, summarise_array, _Serialisable
+from tallyscope.results import TestResult, _Serialisable, summarise_array
 from tallyscope.stats import holm, monte_carlo_pvalue
 
 __all__ = ["CAVEAT", "DigitTest", "DigitsResult", "PartyDigits", "digit_tests"]

@@ -1,0 +1,1090 @@
+"""Finite-mixture fraud model: every station is clean, incrementally or extremely frauded.
+
+The eforensics family of Mebane (2016) and Ferrari, McAlister & Mebane (2018), fitted by EM.
+A station's clean turnout ``tau`` and party share ``nu`` are logit-normal around a centre that
+depends on its region and on fraud-free context (station and commission size, and the median
+turnout and share of the *other* stations of its commission), with a full covariance, so the
+clean class may tilt turnout against share as real clean elections do. Fraud then turns a
+fraction ``m`` of the clean abstainers into ballots for the party (manufactured votes) and a
+fraction ``s = m**alpha`` of the other ballots into votes for it (stolen votes): incremental
+fraud has ``m`` half-normal on (0, 0.7) as in Klimek et al. (2012), extreme fraud has ``1 - m``
+half-normal on (0, 0.3). The counts are multinomial given ``(tau, nu, m, s)``; each station's
+likelihood integrates the clean latent out by Gauss-Hermite quadrature. The model is written
+out in ``docs/methods/mixture.md``.
+
+Intervals come from an approximate sampling distribution of the national parameters (normal,
+centred at the maximum, with a commission-clustered sandwich covariance), combined with each
+station's posterior uncertainty about its own fraudulent votes.
+
+References: Mebane, W. R. (2016). Election forensics: frauds tests and observation-level
+frauds probabilities. Annual Meeting of the Midwest Political Science Association, Chicago.
+Ferrari, D., McAlister, K. & Mebane, W. R. (2018). Developments in positive empirical models
+of election frauds: dimensions and decisions. Summer Meeting of the Political Methodology
+Society, Provo. Klimek, P., Yegorov, Y., Hanel, R. & Thurner, S. (2012). Statistical detection
+of systematic election irregularities. PNAS 109(41), 16469-16473. Varadhan, R. & Roland, C.
+(2008). Simple and globally convergent methods for accelerating the convergence of any EM
+algorithm. Scandinavian Journal of Statistics 35(2), 335-353.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import math
+import os
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy import optimize, special, stats
+
+from tallyscope._rng import RNGLike, check_rng
+from tallyscope.exceptions import ConvergenceWarning, NotApplicableError, TallyscopeError
+from tallyscope.methods._kernels.mixture import (
+    loo_group_median,
+    mixture_nodes,
+    mixture_pass,
+    node_rule,
+)
+from tallyscope.methods._stations import StationData, station_data
+from tallyscope.model import ANALYSED_KINDS, Election
+from tallyscope.results import ConfidenceInterval, Estimate, _Serialisable
+
+__all__ = ["MixtureModel", "MixtureResult", "mixture_fit"]
+
+METHOD = "mixture"
+REFERENCE = (
+    "Mebane (2016), Election forensics: frauds tests and observation-level frauds "
+    "probabilities; Ferrari, McAlister & Mebane (2018), Developments in positive empirical "
+    "models of election frauds: dimensions and decisions"
+)
+CLASSES = ("clean", "incremental", "extreme")
+#: What the model does on a known clean election; carried by every result (docs/methods/mixture.md).
+CAVEAT = (
+    "On Poland's clean 2025 first round this model puts 7 % of stations in the incremental "
+    "class (2.0 % of Trzaskowski's votes): high-turnout stations that lean to one candidate "
+    "look like incremental fraud to it. Read its fraud classes as departures from a normal "
+    "clean cloud around each commission, not as proof of fraud; on synthetic elections with "
+    "10 % incremental fraud its interval covers the planted total in 70 % of seeds."
+)
+CONTEXTS = ("commission", "region", "national")
+
+#: Bins of 1 - m for extreme fraud (finer towards m = 1, where abstention vanishes).
+_EXTREME_EDGES = (0.3, 0.15, 0.07, 0.03, 0.01, 0.0)
+_INCREMENTAL_BINS = 7
+_THETA_E_BOUNDS = (0.005, 1.0)
+_THETA_I_MAX = 3.0
+_CLAMP = 30.0
+_MIN_STATIONS = 50
+
+
+# ---------------------------------------------------------------------------------------------
+# Result
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MixtureResult(_Serialisable):
+    """A fitted finite-mixture fraud model.
+
+    ``pi`` holds the national class probabilities (``clean``, ``incremental``, ``extreme``),
+    ``fraudulent_votes`` the votes fraud added to the party (manufactured plus stolen) and
+    ``fraudulent_share`` the same as a share of the party's votes in the analysed stations.
+    Values are maximum-likelihood estimates; intervals are quantiles of the approximate
+    posterior described in ``docs/methods/mixture.md``.
+    ``parameters`` holds the fitted fraud magnitudes and clean distribution, ``posterior`` the
+    diagnostics of the interval (draws, and the standard deviation of the fraudulent votes due
+    to the national parameters and to the stations). The per-station class probabilities are in
+    :meth:`station_probabilities` (kept out of ``to_dict``).
+    """
+
+    party: str
+    stations_included: int
+    excluded: dict[str, int]
+    pi: dict[str, Estimate]
+    fraudulent_votes: Estimate
+    fraudulent_share: Estimate
+    party_votes: int
+    parameters: dict[str, Any]
+    posterior: dict[str, Any]
+    log_likelihood: float
+    iterations: int
+    converged: bool
+    turnout_basis: str
+    settings: dict[str, Any]
+    seed: int | None
+    stations: pl.DataFrame = dataclasses.field(repr=False, compare=False)
+    method: str = METHOD
+    reference: str = REFERENCE
+    caveat: str = CAVEAT
+
+    def to_dict(self) -> dict[str, Any]:
+        out = _Serialisable.to_dict(self)
+        out.pop("stations")
+        return out
+
+    def station_probabilities(self) -> pl.DataFrame:
+        """One row per analysed station: identifiers, counts, the posterior probability of
+        each class and the expected fraudulent votes."""
+        return self.stations
+
+    def write_station_probabilities(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`station_probabilities` to ``path`` (Parquet for ``.parquet``, CSV
+        otherwise) and return the path."""
+        path = Path(path)
+        if path.suffix.lower() == ".parquet":
+            self.stations.write_parquet(path)
+        else:
+            self.stations.write_csv(path)
+        return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Model structure: components, their weights, the clean centres
+
+
+@dataclasses.dataclass(frozen=True)
+class _Grid:
+    """The mixture components: class, manufactured fraction m, stolen fraction s, the bin of m
+    and the alpha of s = m**alpha."""
+
+    cls: np.ndarray
+    m: np.ndarray
+    s: np.ndarray
+    bin: np.ndarray
+    alpha: np.ndarray
+    centres: tuple[np.ndarray, np.ndarray]  # bin centres of m (incremental), 1 - m (extreme)
+    widths: tuple[np.ndarray, np.ndarray]
+    alphas: tuple[float, ...]
+
+    @classmethod
+    def build(cls, k: float, alphas: tuple[float, ...]) -> _Grid:
+        inc_edges = np.linspace(0.0, k, _INCREMENTAL_BINS + 1)
+        ext_edges = np.array(_EXTREME_EDGES) * (1.0 - k) / 0.3
+        inc_c, inc_w = (inc_edges[1:] + inc_edges[:-1]) / 2, np.diff(inc_edges)
+        ext_c, ext_w = (ext_edges[1:] + ext_edges[:-1]) / 2, -np.diff(ext_edges)
+        rows = [(0, 0.0, 0.0, 0, 0)]
+        for c, ms in ((1, inc_c), (2, 1.0 - ext_c)):
+            for b, m in enumerate(ms):
+                rows.extend((c, m, m**a, b, j) for j, a in enumerate(alphas))
+        table = np.array(rows, dtype=float)
+        return cls(
+            cls=table[:, 0].astype(np.int64),
+            m=table[:, 1],
+            s=table[:, 2],
+            bin=table[:, 3].astype(np.int64),
+            alpha=table[:, 4].astype(np.int64),
+            centres=(inc_c, ext_c),
+            widths=(inc_w, ext_w),
+            alphas=tuple(alphas),
+        )
+
+
+@dataclasses.dataclass
+class _Weights:
+    """The national mixture weights: class probabilities, magnitude scales and alpha weights."""
+
+    pi: np.ndarray  # (3,)
+    theta: np.ndarray  # (2,) incremental scale of m, extreme scale of 1 - m
+    v: np.ndarray  # (2, n_alpha)
+
+    def log_q(self, grid: _Grid) -> np.ndarray:
+        out = np.full(grid.m.size, -np.inf)
+        with np.errstate(divide="ignore"):
+            out[0] = np.log(self.pi[0])
+            for c in (1, 2):
+                bins = _bin_log_weights(grid.centres[c - 1], grid.widths[c - 1], self.theta[c - 1])
+                mask = grid.cls == c
+                out[mask] = (
+                    np.log(self.pi[c])
+                    + bins[grid.bin[mask]]
+                    + np.log(self.v[c - 1][grid.alpha[mask]])
+                )
+        return out
+
+
+def _bin_log_weights(centres: np.ndarray, widths: np.ndarray, theta: float) -> np.ndarray:
+    """Half-normal(theta) probability of each bin (midpoint rule), normalised on the bins."""
+    w = -0.5 * (centres / theta) ** 2 + np.log(widths)
+    return w - special.logsumexp(w)
+
+
+class _Design:
+    """Clean centres: a fixed effect per region plus standardised covariates."""
+
+    def __init__(self, region: np.ndarray, covariates: np.ndarray, names: list[str]):
+        self.region = region
+        self.R = int(region.max()) + 1
+        self.Z = covariates
+        self.names = names
+        counts = np.bincount(region, minlength=self.R).astype(float)
+        zr = np.stack([np.bincount(region, z, self.R) for z in covariates.T], axis=1).reshape(
+            self.R, -1
+        )
+        p = self.R + covariates.shape[1]
+        gram = np.zeros((p, p))
+        gram[np.arange(self.R), np.arange(self.R)] = counts
+        gram[: self.R, self.R :] = zr
+        gram[self.R :, : self.R] = zr.T
+        gram[self.R :, self.R :] = covariates.T @ covariates
+        self.gram_inv = np.linalg.pinv(gram)
+        self.p = p
+
+    def fit(self, y: np.ndarray) -> np.ndarray:
+        """Least-squares coefficients (p x 2) of ``y`` (stations x 2)."""
+        rhs = np.vstack(
+            [np.stack([np.bincount(self.region, y[:, j], self.R) for j in (0, 1)], 1), self.Z.T @ y]
+        )
+        return self.gram_inv @ rhs
+
+    def predict(self, coef: np.ndarray) -> np.ndarray:
+        return coef[: self.R][self.region] + self.Z @ coef[self.R :]
+
+
+def _covariates(data: StationData, context: str) -> tuple[np.ndarray, list[str]]:
+    """Fraud-free context of each station (standardised): its size, its commission's size
+    and, for ``context="commission"``, the median empirical-logit turnout and share of the
+    other stations of its commission."""
+    n = data.n
+    region = np.zeros(n, dtype=np.int64) if context == "national" else data.region
+    log_v = np.log(data.V.astype(float))
+    columns, names = [log_v], ["log registered"]
+    if context != "national":
+        com = data.commission
+        C = int(com.max()) + 1
+        size = np.bincount(com, minlength=C).astype(float)
+        columns.append((np.bincount(com, log_v, C) / np.maximum(size, 1))[com])
+        columns.append(np.log(np.maximum(size, 1.0))[com])
+        names += ["commission mean log registered", "log commission stations"]
+    if context == "commission":
+        for name, (x, n_) in (
+            ("commission median logit turnout", (data.G, data.V)),
+            ("commission median logit share", (data.L, data.G)),
+        ):
+            value = np.log((x + 0.5) / (n_ - x + 0.5))
+            fallback = _group_median(value, region)
+            columns.append(loo_group_median(value, data.commission, fallback))
+            names.append(name)
+    Z = np.column_stack(columns)
+    sd = Z.std(axis=0)
+    keep = sd > 1e-9 * np.maximum(1.0, np.abs(Z).max(axis=0))
+    Z = (Z[:, keep] - Z[:, keep].mean(axis=0)) / sd[keep]
+    return (region, Z), [nm for nm, k in zip(names, keep, strict=True) if k]
+
+
+def _group_median(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    out = np.empty(values.size)
+    for g in np.unique(groups):
+        mask = groups == g
+        out[mask] = np.median(values[mask])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameter vector (unconstrained), used by SQUAREM and the posterior
+
+
+@dataclasses.dataclass(frozen=True)
+class _Layout:
+    n_alpha: int
+    p: int
+    theta_bounds: tuple[tuple[float, float], tuple[float, float]]
+
+    @property
+    def size(self) -> int:
+        return 4 + 2 * (self.n_alpha - 1) + 2 * self.p + 3
+
+    def pack(self, w: _Weights, coef: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            lr = np.log(np.maximum(w.pi[1:], 1e-300)) - np.log(w.pi[0])
+            lv = [np.log(np.maximum(w.v[c, 1:], 1e-300)) - np.log(w.v[c, 0]) for c in (0, 1)]
+        t = [
+            _to_logit((math.log(w.theta[c]) - math.log(lo)) / (math.log(hi) - math.log(lo)))
+            for c, (lo, hi) in enumerate(self.theta_bounds)
+        ]
+        sd = np.sqrt(np.diag(sigma))
+        rho = sigma[0, 1] / (sd[0] * sd[1])
+        phi = np.concatenate(
+            [lr, t, *lv, coef.ravel(), np.log(sd), [math.atanh(np.clip(rho, -0.999999, 0.999999))]]
+        )
+        return _clamp(phi, self)
+
+    def unpack(self, phi: np.ndarray) -> tuple[_Weights, np.ndarray, np.ndarray]:
+        phi = _clamp(phi, self)
+        a = self.n_alpha - 1
+        lr, t = phi[0:2], phi[2:4]
+        lv = (phi[4 : 4 + a], phi[4 + a : 4 + 2 * a])
+        o = 4 + 2 * a
+        coef = phi[o : o + 2 * self.p].reshape(self.p, 2)
+        ls1, ls2, z = phi[o + 2 * self.p :]
+        pi = special.softmax(np.concatenate([[0.0], lr]))
+        v = np.array([special.softmax(np.concatenate([[0.0], x])) for x in lv])
+        theta = np.array(
+            [
+                math.exp(math.log(lo) + special.expit(t[c]) * (math.log(hi) - math.log(lo)))
+                for c, (lo, hi) in enumerate(self.theta_bounds)
+            ]
+        )
+        s1, s2, rho = math.exp(ls1), math.exp(ls2), math.tanh(z)
+        sigma = np.array([[s1 * s1, rho * s1 * s2], [rho * s1 * s2, s2 * s2]])
+        return _Weights(pi, theta, v), coef, sigma
+
+
+def _to_logit(u: float) -> float:
+    u = min(max(u, 1e-12), 1 - 1e-12)
+    return math.log(u / (1 - u))
+
+
+def _clamp(phi: np.ndarray, layout: _Layout) -> np.ndarray:
+    phi = np.array(phi, dtype=float)
+    head = 4 + 2 * (layout.n_alpha - 1)
+    phi[:head] = np.clip(phi[:head], -_CLAMP, _CLAMP)
+    tail = phi.size - 3
+    phi[tail : tail + 2] = np.clip(phi[tail : tail + 2], -6.0, 3.0)
+    phi[-1] = np.clip(phi[-1], -5.0, 5.0)
+    return phi
+
+
+# ---------------------------------------------------------------------------------------------
+# The estimator
+
+
+class MixtureModel:
+    """Finite-mixture fraud model (eforensics family), fitted by EM; scikit-learn style.
+
+    Parameters (keyword only):
+
+    ``context``
+        What the clean centre of a station depends on: ``"commission"`` (default: a region
+        effect, station and commission size, and the median turnout and share of the other
+        stations of its commission), ``"region"`` (region effect and sizes) or ``"national"``
+        (one centre and the station's size).
+    ``min_registered``
+        Stations with fewer registered voters are left out (default 100).
+    ``k``
+        Manufactured fraction that separates incremental (``m < k``) from extreme fraud.
+    ``alphas``
+        Exponents of stolen to manufactured fraction, ``s = m**alpha``, mixed with weights
+        estimated per class.
+    ``theta_min``
+        Smallest scale of incremental fraud (half-normal ``m``): fraud that only ever changes
+        a few percent of abstainers is indistinguishable from clean variation.
+    ``n_draws``
+        Draws from the approximate posterior of the national parameters (intervals; 0: none).
+    ``level``
+        Interval level.
+    ``max_iter``, ``tol``
+        EM iterations (SQUAREM-accelerated) and relative log-likelihood tolerance.
+    ``rng``
+        Seed or Generator (posterior draws).
+
+    ``fit(election, party=None, kinds=ANALYSED_KINDS)`` returns ``self``; ``result()`` the
+    :class:`MixtureResult`. Learned attributes end in ``_``; the election is not kept.
+    """
+
+    def __init__(
+        self,
+        *,
+        context: str = "commission",
+        min_registered: int = 100,
+        k: float = 0.7,
+        alphas: tuple[float, ...] = (1.0, 2.0, 4.0),
+        theta_min: float = 0.2,
+        n_draws: int = 200,
+        level: float = 0.95,
+        max_iter: int = 200,
+        tol: float = 1e-7,
+        rng: RNGLike = None,
+    ) -> None:
+        self.context = context
+        self.min_registered = min_registered
+        self.k = k
+        self.alphas = alphas
+        self.theta_min = theta_min
+        self.n_draws = n_draws
+        self.level = level
+        self.max_iter = max_iter
+        self.tol = tol
+        self.rng = rng
+
+    # -- scikit-learn conventions ------------------------------------------------------------
+    _PARAMS = (
+        "context",
+        "min_registered",
+        "k",
+        "alphas",
+        "theta_min",
+        "n_draws",
+        "level",
+        "max_iter",
+        "tol",
+        "rng",
+    )
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def set_params(self, **params: Any) -> MixtureModel:
+        for name, value in params.items():
+            if name not in self._PARAMS:
+                raise ValueError(f"invalid parameter {name!r} for MixtureModel")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        changed = {
+            k: v
+            for k, v in self.get_params().items()
+            if v != _DEFAULTS[k] and not (k == "rng" and v is None)
+        }
+        return f"MixtureModel({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    def _check_params(self) -> None:
+        if self.context not in CONTEXTS:
+            raise ValueError(f"context must be one of {CONTEXTS}, not {self.context!r}")
+        if not 0.0 < self.k < 1.0:
+            raise ValueError(f"k must be in (0, 1), not {self.k}")
+        if not self.alphas or any(a <= 0 for a in self.alphas):
+            raise ValueError("alphas must be positive numbers")
+        if not 0.0 < self.theta_min < _THETA_I_MAX:
+            raise ValueError(f"theta_min must be in (0, {_THETA_I_MAX}), not {self.theta_min}")
+        if self.n_draws < 0:
+            raise ValueError("n_draws must be >= 0")
+        if not 0.0 < self.level < 1.0:
+            raise ValueError(f"level must be in (0, 1), not {self.level}")
+        if self.max_iter < 1:
+            raise ValueError("max_iter must be at least 1")
+        if self.min_registered < 1:
+            raise ValueError("min_registered must be at least 1")
+
+    # -- fitting -----------------------------------------------------------------------------
+    def fit(
+        self,
+        election: Election,
+        party: str | None = None,
+        kinds: Iterable[str] | str | None = ANALYSED_KINDS,
+    ) -> MixtureModel:
+        """Fit the model to ``election`` (``party`` defaults to the leader)."""
+        self._check_params()
+        for name in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
+            delattr(self, name)
+        seed = self.rng if isinstance(self.rng, int) else None
+        rng = check_rng(self.rng)
+        data, ids = _select(election, party, kinds, self.min_registered)
+        # invalid (and issued but uncast) ballots belong to no party and fraud does not touch
+        # them: the model sees voters who cast a valid vote and those who did not
+        data_model = dataclasses.replace(data, V=data.V - data.G + data.valid, G=data.valid)
+        (region, Z), names = _covariates(data_model, self.context)
+        design = _Design(region, Z, names)
+        grid = _Grid.build(self.k, tuple(float(a) for a in self.alphas))
+        layout = _Layout(
+            len(grid.alphas),
+            design.p,
+            ((self.theta_min, _THETA_I_MAX), _THETA_E_BOUNDS),
+        )
+        fitter = _Fitter(data_model, design, grid, layout)
+        phi, ll, iterations, converged = fitter.fit(self.max_iter, self.tol)
+        if not converged:
+            warnings.warn(
+                f"the mixture EM did not converge in {self.max_iter} iterations",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        weights, coef, sigma = layout.unpack(phi)
+        final = fitter.evaluate(phi, with_votes=True)
+        posterior = (
+            _Posterior(fitter, phi, rng, self.n_draws, self.level).run(ll) if self.n_draws else None
+        )
+        self.n_features_in_ = 3
+        self.weights_ = weights
+        self.coef_ = coef
+        self.sigma_ = sigma
+        self.log_likelihood_ = ll
+        self.n_iter_ = iterations
+        self.converged_ = converged
+        self.result_ = _make_result(
+            data, ids, design, grid, weights, coef, sigma, final, posterior, ll, iterations,
+            converged, self.get_params(), seed, self.level,
+        )  # fmt: skip
+        return self
+
+    def result(self) -> MixtureResult:
+        """The fitted :class:`MixtureResult` (call :meth:`fit` first)."""
+        if not hasattr(self, "result_"):
+            raise TallyscopeError("this MixtureModel is not fitted yet; call fit(election) first")
+        return self.result_
+
+
+_DEFAULTS = {
+    name: param.default
+    for name, param in inspect.signature(MixtureModel.__init__).parameters.items()
+    if name != "self"
+}
+
+
+def mixture_fit(
+    election: Election,
+    *,
+    party: str | None = None,
+    kinds: Iterable[str] | str | None = ANALYSED_KINDS,
+    **hyperparameters: Any,
+) -> MixtureResult:
+    """Fit :class:`MixtureModel` (hyperparameters as keywords) and return its result."""
+    return MixtureModel(**hyperparameters).fit(election, party=party, kinds=kinds).result()
+
+
+# ---------------------------------------------------------------------------------------------
+# Selection
+
+
+def _select(
+    election: Election, party: str | None, kinds: Iterable[str] | str | None, min_registered: int
+) -> tuple[StationData, pl.DataFrame]:
+    data = station_data(election, party=party, kinds=kinds)
+    # the identifiers of the same stations, in the same order (as station_data selects them)
+    basis = "issued" if election.has("issued") else "cast"
+    selected = election.select(
+        kinds=kinds, require=dict.fromkeys(["cast", "valid", "registered", basis])
+    ).election.stations
+    id_columns = [
+        c for c in ("region", "district", "commission", "station") if c in selected.columns
+    ]
+    ids = selected.select(id_columns)
+    if ids.height != data.n:
+        raise TallyscopeError("internal error: station identifiers do not match the counts")
+    rules = [
+        (lambda d: d.V >= min_registered, f"fewer than {min_registered} registered voters"),  # noqa: SIM300
+        (lambda d: d.V >= d.G, "more ballots than registered voters"),
+        (lambda d: d.G >= d.valid, "more valid votes than ballots"),  # noqa: SIM300
+        (lambda d: d.valid > 0, "no valid votes"),
+        (lambda d: d.valid >= d.L, "more party votes than valid votes"),
+    ]
+    keep = np.ones(data.n, dtype=bool)
+    for rule, reason in rules:
+        mask = rule(data)
+        data = data.subset(mask, reason)
+        keep[np.flatnonzero(keep)[~mask]] = False
+    ids = ids.filter(pl.Series(keep))
+    if data.n < _MIN_STATIONS:
+        raise NotApplicableError(
+            f"the mixture model needs at least {_MIN_STATIONS} stations; {data.n} remain"
+        )
+    return data, ids
+
+
+# ---------------------------------------------------------------------------------------------
+# EM
+
+
+@dataclasses.dataclass
+class _Pass:
+    ll: float
+    ll_i: np.ndarray
+    post: np.ndarray
+    ex: np.ndarray
+    exx: np.ndarray
+    votes: np.ndarray
+    centre: np.ndarray
+
+
+class _Fitter:
+    """The EM machinery on one election: node placement, E-step, M-step, SQUAREM."""
+
+    ORDER = 2  # 2 x 2 adaptive Gauss-Hermite nodes per station and component ...
+    CALIBRATION = 3  # ... whose total is calibrated to a 3 x 3 rule at the reference
+
+    def __init__(self, data: StationData, design: _Design, grid: _Grid, layout: _Layout):
+        self.data, self.design, self.grid, self.layout = data, design, grid, layout
+        self.L = data.L.astype(float)
+        self.n = data.n
+        self.rule = node_rule(self.ORDER)
+        self.calibration = node_rule(self.CALIBRATION)
+        self.start = np.full((self.n, grid.m.size, 2), np.nan)
+        self.reference: tuple[np.ndarray, np.ndarray] | None = None
+
+    def place_nodes(self, phi: np.ndarray) -> None:
+        """Place the quadrature nodes around each station's posterior under the clean
+        distribution of ``phi`` (the reference)."""
+        _, coef, sigma = self.layout.unpack(phi)
+        centre = self.design.predict(coef)
+        d = self.data
+        self.x1, self.x2, self.lw, self.cov, self.active, self.n_active = mixture_nodes(
+            d.V.astype(float), d.G.astype(float), self.L, self.grid.m, self.grid.s, centre,
+            np.linalg.inv(sigma), *self.rule, self.start, *self.calibration,
+        )  # fmt: skip
+        placed = np.isfinite(self.lw).any(axis=2)
+        start = np.stack([self.x1.mean(axis=2), self.x2.mean(axis=2)], axis=-1).astype(float)
+        start[~placed] = np.nan
+        self.start = start
+        self.reference = (centre, sigma)
+
+    def drift(self, phi: np.ndarray) -> float:
+        """How far the clean distribution of ``phi`` is from the reference of the nodes."""
+        _, coef, sigma = self.layout.unpack(phi)
+        centre = self.design.predict(coef)
+        ref_centre, ref_sigma = self.reference
+        sd, ref_sd = np.sqrt(np.diag(sigma)), np.sqrt(np.diag(ref_sigma))
+        corr = sigma[0, 1] / (sd[0] * sd[1]) - ref_sigma[0, 1] / (ref_sd[0] * ref_sd[1])
+        return float(
+            max(
+                np.max(np.abs(centre - ref_centre) / ref_sd),
+                np.max(np.abs(np.log(sd / ref_sd))),
+                abs(corr),
+            )
+        )
+
+    def evaluate(
+        self, phi: np.ndarray, *, with_votes: bool = False, shift: np.ndarray | None = None
+    ) -> _Pass:
+        weights, coef, sigma = self.layout.unpack(phi)
+        centre = self.design.predict(coef)
+        if shift is not None:
+            centre = centre + shift
+        ll_i, post, ex, exx, votes = mixture_pass(
+            self.x1, self.x2, self.lw, self.cov, self.active, self.n_active,
+            weights.log_q(self.grid), centre, sigma, self.L,
+            self.grid.m, self.grid.s, with_votes,
+        )  # fmt: skip
+        ll = float(ll_i.sum()) if np.all(np.isfinite(ll_i)) else -np.inf
+        return _Pass(ll, ll_i, post, ex, exx, votes, centre)
+
+    def initial(self) -> np.ndarray:
+        d = self.data
+        y = np.column_stack(
+            [np.log((d.G + 0.5) / (d.V - d.G + 0.5)), np.log((d.L + 0.5) / (d.G - d.L + 0.5))]
+        )
+        coef = self.design.fit(y)
+        resid = y - self.design.predict(coef)
+        # a robust covariance: scaled median absolute deviations, correlation from ranks
+        sd = 1.4826 * np.median(np.abs(resid - np.median(resid, axis=0)), axis=0)
+        rho = math.sin(math.pi / 6 * stats.spearmanr(resid[:, 0], resid[:, 1])[0]) * 2
+        rho = float(np.clip(rho, -0.9, 0.9))
+        sigma = np.array([[sd[0] ** 2, rho * sd[0] * sd[1]], [rho * sd[0] * sd[1], sd[1] ** 2]])
+        n_alpha = len(self.grid.alphas)
+        weights = _Weights(
+            np.array([0.94, 0.05, 0.01]),
+            np.array([0.3, 0.05]),
+            np.full((2, n_alpha), 1.0 / n_alpha),
+        )
+        return self.layout.pack(weights, coef, sigma)
+
+    def m_step(self, phi: np.ndarray, e: _Pass) -> np.ndarray:
+        grid, layout = self.grid, self.layout
+        weights, _, _ = layout.unpack(phi)
+        nk = e.post.sum(axis=0)
+        totals = np.array([nk[grid.cls == c].sum() for c in range(3)])
+        pi = np.maximum(totals / totals.sum(), 1e-300)
+        v = weights.v.copy()
+        theta = weights.theta.copy()
+        for c in (1, 2):
+            mask = grid.cls == c
+            if totals[c] < 1e-6:
+                continue
+            va = np.bincount(grid.alpha[mask], nk[mask], len(grid.alphas))
+            v[c - 1] = np.maximum(va / va.sum(), 1e-300)
+            counts = np.bincount(grid.bin[mask], nk[mask], grid.centres[c - 1].size)
+            lo, hi = layout.theta_bounds[c - 1]
+            theta[c - 1] = _fit_theta(grid.centres[c - 1], grid.widths[c - 1], counts, lo, hi)
+        coef = self.design.fit(e.ex)
+        centre = self.design.predict(coef)
+        s11 = e.exx[:, 0] - 2 * centre[:, 0] * e.ex[:, 0] + centre[:, 0] ** 2
+        s12 = (
+            e.exx[:, 1]
+            - centre[:, 0] * e.ex[:, 1]
+            - centre[:, 1] * e.ex[:, 0]
+            + centre[:, 0] * centre[:, 1]
+        )
+        s22 = e.exx[:, 2] - 2 * centre[:, 1] * e.ex[:, 1] + centre[:, 1] ** 2
+        sigma = np.array([[s11.mean(), s12.mean()], [s12.mean(), s22.mean()]])
+        return layout.pack(_Weights(pi, theta, v), coef, sigma)
+
+    def squarem(
+        self, phi: np.ndarray, max_iter: int, tol: float
+    ) -> tuple[np.ndarray, float, int, bool]:
+        """SQUAREM (Varadhan & Roland 2008, scheme S3) around the EM map, falling back to
+        plain EM steps whenever an extrapolation lowers the likelihood. Converged when an
+        iteration raises the log likelihood by less than ``tol`` per station."""
+
+        def step(phi: np.ndarray) -> tuple[np.ndarray, float]:
+            e = self.evaluate(phi)
+            return self.m_step(phi, e), e.ll
+
+        ll_old = -np.inf
+        for iteration in range(1, max_iter + 1):
+            phi1, _ = step(phi)
+            phi2, ll1 = step(phi1)
+            r = phi1 - phi
+            v = phi2 - phi1 - r
+            nr, nv = float(np.linalg.norm(r)), float(np.linalg.norm(v))
+            phi, ll_new = phi2, ll1
+            if nv > 0 and nr > 0:
+                alpha = min(-1.0, -nr / nv)
+                phi3, ll_c = step(phi - 2 * alpha * r + alpha**2 * v)
+                if np.isfinite(ll_c) and ll_c >= ll1:
+                    phi, ll_new = phi3, ll_c
+            if np.isfinite(ll_old) and ll_new - ll_old <= tol * self.n:
+                return phi, ll_new, iteration, True
+            ll_old = ll_new
+        return phi, ll_old, max_iter, False
+
+    def fit(
+        self, max_iter: int, tol: float, rounds: int = 6
+    ) -> tuple[np.ndarray, float, int, bool]:
+        """EM to convergence, re-placing the nodes at the fitted clean distribution until it
+        no longer moves (by 1 % of a standard deviation)."""
+        phi = self.initial()
+        total = 0
+        converged = False
+        ll = -np.inf
+        for _ in range(rounds):
+            self.place_nodes(phi)
+            phi, ll, iterations, converged = self.squarem(phi, max_iter, tol)
+            total += iterations
+            if self.drift(phi) < 0.01:
+                break
+        return phi, ll, total, converged
+
+
+def _fit_theta(
+    centres: np.ndarray, widths: np.ndarray, counts: np.ndarray, lo: float, hi: float
+) -> float:
+    def nll(log_theta: float) -> float:
+        return -float(counts @ _bin_log_weights(centres, widths, math.exp(log_theta)))
+
+    res = optimize.minimize_scalar(
+        nll, bounds=(math.log(lo), math.log(hi)), method="bounded", options={"xatol": 1e-6}
+    )
+    return float(math.exp(res.x))
+
+
+# ---------------------------------------------------------------------------------------------
+# Approximate posterior of the national parameters
+
+
+class _Posterior:
+    """Approximate posterior of the national parameters
+
+        psi = (class log-ratios, magnitude scales, alpha log-ratios, a common shift of the
+               clean centres, log clean sds, atanh clean correlation),
+
+    with the region effects and covariate slopes held at their maximum-likelihood values:
+    a normal centred at the maximum with the sandwich covariance ``H^-1 J H^-1``, where
+    ``H`` is the observed information (central differences of the Fisher-identity score)
+    and ``J`` the outer product of the scores summed by commission (stations of one
+    commission share its clean deviation, and in real elections often its fraud, so they
+    are not independent). Each draw is pushed through one E-step, which gives the draw's
+    expected fraudulent votes and, from every station's posterior over classes and
+    magnitudes, their variance; the interval of the votes is then read from the mixture of
+    those normals.
+
+    Coordinates on a boundary are held at the maximum: an alpha weight that is (almost)
+    nil, and everything of a class with less than one station's worth of probability
+    (there the likelihood is flat and no normal approximation holds); the upper end of
+    such a class's probability is where the log likelihood, scanned in that class's
+    probability, has dropped by the one-sided chi-square quantile.
+    """
+
+    STEP = 1e-3
+
+    def __init__(self, fitter: _Fitter, phi: np.ndarray, rng, n_draws: int, level: float):
+        self.f = fitter
+        self.phi = phi
+        self.rng = rng
+        self.n_draws = n_draws
+        self.level = level
+        self.a = fitter.layout.n_alpha - 1
+        self.head = 4 + 2 * self.a
+        self.dim = self.head + 2 + 3
+        self.weights_hat = fitter.layout.unpack(phi)[0]
+
+    def to_phi(self, psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        phi = self.phi.copy()
+        phi[: self.head] = psi[: self.head]
+        phi[-3:] = psi[self.head + 2 :]
+        return phi, psi[self.head : self.head + 2]
+
+    def psi_hat(self) -> np.ndarray:
+        return np.concatenate([self.phi[: self.head], [0.0, 0.0], self.phi[-3:]])
+
+    def scores(self, psi: np.ndarray) -> np.ndarray:
+        """Per-station score of the log likelihood in psi (stations x coordinates), by
+        Fisher's identity (each station's expected complete-data score), from one E-step."""
+        f, grid, head = self.f, self.f.grid, self.head
+        phi, shift = self.to_phi(psi)
+        e = f.evaluate(phi, shift=shift)
+        out = np.zeros((f.n, self.dim))
+        h = 1e-6
+        dq = np.zeros((grid.m.size, head))
+        for j in range(head):
+            up, down = phi.copy(), phi.copy()
+            up[j] += h
+            down[j] -= h
+            with np.errstate(invalid="ignore"):
+                dq[:, j] = (
+                    f.layout.unpack(up)[0].log_q(grid) - f.layout.unpack(down)[0].log_q(grid)
+                ) / (2 * h)
+        dq[~np.isfinite(dq)] = 0.0
+        out[:, :head] = e.post @ dq
+        sigma = f.layout.unpack(phi)[2]
+        prec = np.linalg.inv(sigma)
+        c = e.centre
+        out[:, head : head + 2] = (e.ex - c) @ prec
+        s11 = e.exx[:, 0] - 2 * c[:, 0] * e.ex[:, 0] + c[:, 0] ** 2
+        s12 = e.exx[:, 1] - c[:, 0] * e.ex[:, 1] - c[:, 1] * e.ex[:, 0] + c[:, 0] * c[:, 1]
+        s22 = e.exx[:, 2] - 2 * c[:, 1] * e.ex[:, 1] + c[:, 1] ** 2
+        S = np.stack([np.stack([s11, s12], -1), np.stack([s12, s22], -1)], -2)  # n x 2 x 2
+        G = 0.5 * np.einsum("ab,nbc,cd->nad", prec, S - sigma, prec)
+        s1, s2 = math.sqrt(sigma[0, 0]), math.sqrt(sigma[1, 1])
+        rho = sigma[0, 1] / (s1 * s2)
+        out[:, head + 2] = G[:, 0, 0] * 2 * s1 * s1 + 2 * G[:, 0, 1] * rho * s1 * s2
+        out[:, head + 3] = G[:, 1, 1] * 2 * s2 * s2 + 2 * G[:, 0, 1] * rho * s1 * s2
+        out[:, head + 4] = 2 * G[:, 0, 1] * s1 * s2 * (1 - rho * rho)
+        return out
+
+    def gradient(self, psi: np.ndarray) -> np.ndarray:
+        """Score of the log likelihood in psi (the sum of :meth:`scores`)."""
+        return self.scores(psi).sum(axis=0)
+
+    def absent(self) -> list[int]:
+        """Fraud classes with less than one station's worth of probability at the maximum."""
+        return [c for c in (1, 2) if self.weights_hat.pi[c] * self.f.n < 1.0]
+
+    def free_coordinates(self, absent: list[int]) -> np.ndarray:
+        """Coordinates held at the maximum: the alpha weights (nuisance, often flat), and
+        everything of an absent class."""
+        free = np.zeros(self.dim, dtype=bool)
+        for c in (1, 2):
+            # an alpha whose weight is (almost) nil sits on the boundary: hold it there
+            v = self.weights_hat.v[c - 1]
+            nil = v[1:] < 1e-3 if v[0] >= 1e-3 else np.ones(self.a, dtype=bool)
+            free[4 + (c - 1) * self.a : 4 + c * self.a] = nil
+        for c in absent:
+            free[c - 1] = True
+            free[1 + c] = True
+            free[4 + (c - 1) * self.a : 4 + c * self.a] = True
+        return free
+
+    def upper_bound(self, c: int, ll_hat: float) -> float:
+        """Upper end of an absent class's probability: scan its log-ratio until the log
+        likelihood has dropped by the one-sided chi-square quantile."""
+        drop = 0.5 * stats.chi2.ppf(2 * self.level - 1, 1)
+        psi0 = self.psi_hat()
+
+        def loss(lr: float) -> float:
+            psi = psi0.copy()
+            psi[c - 1] = lr
+            return (
+                ll_hat - self.f.evaluate(self.to_phi(psi)[0], shift=self.to_phi(psi)[1]).ll - drop
+            )
+
+        lo, hi = math.log(0.1 / self.f.n), 0.0
+        if loss(lo) > 0:
+            return float(special.softmax([0.0, lo])[1])
+        if loss(hi) < 0:
+            return float(special.softmax(np.concatenate([[0.0], psi0[:2]]))[c])
+        root = optimize.brentq(loss, lo, hi, xtol=0.01)
+        psi = psi0.copy()
+        psi[c - 1] = root
+        return float(special.softmax(np.concatenate([[0.0], psi[:2]]))[c])
+
+    def run(self, ll_hat: float) -> dict[str, Any]:
+        psi0 = self.psi_hat()
+        absent = self.absent()
+        free = self.free_coordinates(absent)
+        idx = np.flatnonzero(~free)
+        k = idx.size
+        H = np.zeros((k, k))
+        for col, j in enumerate(idx):
+            up, down = psi0.copy(), psi0.copy()
+            up[j] += self.STEP
+            down[j] -= self.STEP
+            H[:, col] = (self.gradient(up)[idx] - self.gradient(down)[idx]) / (2 * self.STEP)
+        H = 0.5 * (H + H.T)
+        vals, vecs = np.linalg.eigh(-H)
+        vals = np.maximum(vals, 1e-9 * max(1.0, float(vals.max())))
+        bread = (vecs / vals) @ vecs.T
+        # the scores of stations of one commission are correlated (they share its clean
+        # deviation): sum them by commission before taking their outer product
+        sc = self.scores(psi0)[:, idx]
+        commission = self.f.data.commission
+        cluster = np.zeros((int(commission.max()) + 1, k))
+        np.add.at(cluster, commission, sc)
+        cluster -= cluster.mean(axis=0)
+        meat = cluster.T @ cluster
+        cov = bread @ meat @ bread
+        cov = 0.5 * (cov + cov.T)
+        cvals, cvecs = np.linalg.eigh(cov)
+        cvals = np.clip(cvals, 0.0, 9.0)  # at most 3 units of sd along any direction
+        chol = cvecs * np.sqrt(cvals)
+        totals = np.empty(self.n_draws)
+        variances = np.empty(self.n_draws)
+        pis = np.empty((self.n_draws, 3))
+        for b in range(self.n_draws):
+            psi = psi0.copy()
+            psi[idx] += chol @ self.rng.standard_normal(k)
+            phi, shift = self.to_phi(psi)
+            e = self.f.evaluate(phi, with_votes=True, shift=shift)
+            pis[b] = self.f.layout.unpack(phi)[0].pi
+            totals[b] = e.votes[:, 0].sum()
+            variances[b] = np.sum(np.maximum(e.votes[:, 1] - e.votes[:, 0] ** 2, 0.0))
+        w = np.full(self.n_draws, 1.0 / self.n_draws)
+        ess = float(self.n_draws)
+        method = "normal approximation with commission-clustered sandwich covariance"
+        alpha = (1.0 - self.level) / 2.0
+        vote_ci = _mixture_quantiles(totals, np.sqrt(variances), w, (alpha, 1.0 - alpha))
+        pi_ci = {
+            name: tuple(_weighted_quantile(pis[:, c], w, (alpha, 1.0 - alpha)))
+            for c, name in enumerate(CLASSES)
+        }
+        for c in absent:
+            pi_ci[CLASSES[c]] = (0.0, self.upper_bound(c, ll_hat))
+        if absent:
+            low = pi_ci["clean"][0] - sum(pi_ci[CLASSES[c]][1] for c in absent)
+            pi_ci["clean"] = (max(0.0, low), pi_ci["clean"][1])
+        return {
+            "method": method,
+            "draws": self.n_draws,
+            "effective_draws": ess,
+            "votes_ci": vote_ci,
+            "votes_mean": float(w @ totals),
+            "votes_sd_parameters": float(np.sqrt(max(w @ (totals - w @ totals) ** 2, 0.0))),
+            "votes_sd_stations": float(np.sqrt(w @ variances)),
+            "pi_ci": pi_ci,
+            "pi_mean": {name: float(w @ pis[:, c]) for c, name in enumerate(CLASSES)},
+            "absent_classes": [CLASSES[c] for c in absent],
+        }
+
+
+def _weighted_quantile(x: np.ndarray, w: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    order = np.argsort(x)
+    cw = np.cumsum(w[order])
+    cw /= cw[-1]
+    return [float(x[order][min(np.searchsorted(cw, q), x.size - 1)]) for q in qs]
+
+
+def _mixture_quantiles(
+    means: np.ndarray, sds: np.ndarray, w: np.ndarray, qs: tuple[float, ...]
+) -> tuple[float, ...]:
+    """Quantiles of sum_b w_b N(means_b, sds_b^2), by bisection on the mixture CDF."""
+    sds = np.maximum(sds, 1e-9)
+    lo = float(np.min(means - 10 * sds))
+    hi = float(np.max(means + 10 * sds))
+    out = []
+    for q in qs:
+        a, b = lo, hi
+        for _ in range(100):
+            mid = 0.5 * (a + b)
+            if float(w @ special.ndtr((mid - means) / sds)) < q:
+                a = mid
+            else:
+                b = mid
+        out.append(max(0.0, 0.5 * (a + b)))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Result assembly
+
+
+def _make_result(
+    data: StationData,
+    ids: pl.DataFrame,
+    design: _Design,
+    grid: _Grid,
+    weights: _Weights,
+    coef: np.ndarray,
+    sigma: np.ndarray,
+    final: _Pass,
+    posterior: dict[str, Any] | None,
+    ll: float,
+    iterations: int,
+    converged: bool,
+    settings: dict[str, Any],
+    seed: int | None,
+    level: float,
+) -> MixtureResult:
+    probs = np.stack([final.post[:, grid.cls == c].sum(axis=1) for c in range(3)], axis=1)
+    votes = final.votes[:, 0]
+    total = float(votes.sum())
+    party_votes = int(data.L.sum())
+    method = "maximum likelihood (EM)"
+    if posterior is not None:
+        method += f"; {level:.0%} posterior interval ({posterior['method']})"
+        vote_ci = ConfidenceInterval(*posterior["votes_ci"], level)
+        share_ci = ConfidenceInterval(vote_ci.low / party_votes, vote_ci.high / party_votes, level)
+        pi = {
+            name: Estimate(
+                float(weights.pi[c]), ConfidenceInterval(*posterior["pi_ci"][name], level), method
+            )
+            for c, name in enumerate(CLASSES)
+        }
+    else:
+        vote_ci = share_ci = None
+        pi = {name: Estimate(float(weights.pi[c]), None, method) for c, name in enumerate(CLASSES)}
+    sd = np.sqrt(np.diag(sigma))
+    parameters = {
+        "incremental_scale": float(weights.theta[0]),
+        "extreme_scale": float(weights.theta[1]),
+        "alpha_weights": {
+            cls: {f"{a:g}": float(weights.v[c][j]) for j, a in enumerate(grid.alphas)}
+            for c, cls in enumerate(("incremental", "extreme"))
+        },
+        "clean_sd_logit_turnout": float(sd[0]),
+        "clean_sd_logit_share": float(sd[1]),
+        "clean_correlation": float(sigma[0, 1] / (sd[0] * sd[1])),
+        "clean_covariates": {
+            name: {"turnout": float(coef[design.R + j, 0]), "share": float(coef[design.R + j, 1])}
+            for j, name in enumerate(design.names)
+        },
+        "regions": design.R,
+    }
+    table = ids.with_columns(
+        pl.Series("registered", data.V),
+        pl.Series("ballots", data.G),
+        pl.Series("votes", data.L),
+        pl.Series("p_clean", probs[:, 0]),
+        pl.Series("p_incremental", probs[:, 1]),
+        pl.Series("p_extreme", probs[:, 2]),
+        pl.Series("fraudulent_votes", votes),
+    )
+    diagnostics = (
+        {}
+        if posterior is None
+        else {
+            k: posterior[k]
+            for k in (
+                "method",
+                "draws",
+                "effective_draws",
+                "votes_mean",
+                "votes_sd_parameters",
+                "votes_sd_stations",
+                "pi_mean",
+                "absent_classes",
+            )
+        }
+    )
+    return MixtureResult(
+        party=data.party,
+        stations_included=data.n,
+        excluded=data.excluded,
+        pi=pi,
+        fraudulent_votes=Estimate(total, vote_ci, method),
+        fraudulent_share=Estimate(
+            total / party_votes if party_votes else float("nan"), share_ci, method
+        ),
+        party_votes=party_votes,
+        parameters=parameters,
+        posterior=diagnostics,
+        log_likelihood=float(ll),
+        iterations=iterations,
+        converged=converged,
+        turnout_basis=data.turnout_basis,
+        settings={
+            k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.items() if k != "rng"
+        },
+        seed=seed,
+        stations=table,
+    )

@@ -1,0 +1,168 @@
+"""The Klimek et al. (2012) fraud model: kernel against its NumPy twin, reproducibility,
+recovery of planted fraud, clean elections, the bootstrap, settings, and the Polish control.
+
+Fits here use reduced effort (smaller elections, a short global search, a short refinement);
+docs/methods/klimek.md gives the full-effort figures on 100,000-station elections.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import tallyscope as ts
+from tallyscope.methods._kernels.klimek import (
+    N_NORMALS,
+    N_PARAMS,
+    klimek_histograms,
+    klimek_histograms_numpy,
+)
+from tallyscope.methods.klimek import KlimekModel, KlimekResult, klimek_fit
+from tallyscope.synth import Fraud, generate
+
+#: Reduced effort for synthetic elections of 20,000 stations.
+FAST = {
+    "search_stations": 8_000,
+    "search_generations": 12,
+    "polish_evaluations": 200,
+    "n_boot": 0,
+}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        # tau, sigma_tau, nu, sigma_nu, rho, beta_tau, beta_nu, theta, alpha, tail
+        [0.4, 0.3, -0.3, 0.5, 0.3, 0.1, -0.2, 0.35, 2.0, 0.0],
+        [1.5, 0.8, 1.0, 0.2, -0.9, -0.5, 0.4, 1.0, 1.0, 0.3],
+        [-2.0, 0.05, -3.0, 1.5, 0.0, 0.0, 0.0, 0.3, 4.0, 0.0],
+    ],
+)
+def test_kernel_matches_numpy_twin(params):
+    rng = np.random.default_rng(5)
+    n = 400
+    V = rng.integers(1, 3000, n)
+    V[:5] = [1, 2, 3, 5, 8]  # tiny stations: zero ballots and the clipping
+    q = rng.uniform(0.0, 0.05, n)
+    c = rng.normal(0.0, 0.5, (n, 3))
+    normals = rng.standard_normal((n, 3, N_NORMALS)).astype(np.float32)
+    p = np.array(params, dtype=np.float64)
+    assert p.size == N_PARAMS
+    for n_bins in (100, 7):
+        fast = klimek_histograms(V, q, c, normals, p, n_bins, 0.075)
+        twin = klimek_histograms_numpy(V, q, c, normals, p, n_bins, 0.075)
+        assert fast.shape == (3, n_bins, n_bins)
+        np.testing.assert_array_equal(fast, twin)
+        # every simulated station with ballots lands in one bin of each component
+        assert fast.sum(axis=(1, 2)).max() <= n * 3
+
+
+@pytest.fixture(scope="module")
+def fraud_fit() -> KlimekResult:
+    election = generate(20_000, fraud=Fraud(f_i=0.3, f_e=0.03), rng=11).election
+    return klimek_fit(election, rng=0, **{**FAST, "n_boot": 4, "boot_evaluations": 40})
+
+
+def test_planted_fraud_recovered(fraud_fit):
+    # KNOWN FAILURE (docs/methods/klimek.md): with commission centres this gives f_i = 0.161
+    # (region centres 0.432, pooled 0.422 at this effort); tolerance left honest
+    assert abs(fraud_fit.f_i.value - 0.3) < 0.06
+    assert abs(fraud_fit.f_e.value - 0.03) < 0.015
+    assert fraud_fit.fraud_detected
+    assert fraud_fit.discrepancy < fraud_fit.discrepancy_clean
+
+
+def test_bootstrap_interval(fraud_fit):
+    for name in ("f_i", "f_e", "theta", "tau"):
+        ci = getattr(fraud_fit, name).ci
+        assert ci is not None and ci.level == 0.95
+        assert ci.low <= ci.high
+    # the refits start from the estimate: the intervals contain it
+    assert fraud_fit.f_i.ci.low <= fraud_fit.f_i.value <= fraud_fit.f_i.ci.high
+    assert fraud_fit.f_e.ci.low <= fraud_fit.f_e.value <= fraud_fit.f_e.ci.high
+    assert fraud_fit.bootstrap.shape[0] == 4
+    # fixed parameters have no interval
+    assert fraud_fit.tail.ci is None
+
+
+def test_result_is_json_serialisable(fraud_fit):
+    out = fraud_fit.to_dict()
+    text = json.dumps(out)
+    back = json.loads(text)
+    assert back["method"] == "klimek"
+    assert back["n_boot"] == 4
+    assert back["settings"]["centres"] == "commission"
+    assert "Klimek" in back["reference"]
+
+
+def test_clean_synthetic_not_accused():
+    election = generate(20_000, rng=12).election
+    result = klimek_fit(election, rng=0, **FAST)
+    assert result.f_i.value + result.f_e.value < 0.05
+    assert not result.fraud_detected
+
+
+def test_same_seed_same_result():
+    election = generate(3_000, fraud=Fraud(f_i=0.2, f_e=0.02), rng=3).election
+    effort = {"search_stations": 1_000, "search_generations": 2, "polish_evaluations": 30}
+    first = klimek_fit(election, rng=7, n_boot=2, boot_evaluations=10, **effort).to_dict()
+    second = klimek_fit(election, rng=7, n_boot=2, boot_evaluations=10, **effort).to_dict()
+    assert first == second
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"n_sims": 3},
+        {"n_sims": 0},
+        {"bin_width": 0.03},
+        {"bin_width": 0.5},
+        {"clean": "mixture"},
+        {"centres": "station"},
+        {"window": 0.1},
+        {"weighting": "poisson"},
+        {"theta_bounds": (0.5, 0.3)},
+        {"alpha_bounds": (0.0, 2.0)},
+        {"theta": 1.5},
+        {"alpha": -1.0},
+        {"extreme_sd": 1.5},
+        {"n_boot": -1},
+        {"level": 1.0},
+        {"search_stations": 10},
+        {"search_generations": 0},
+    ],
+)
+def test_bad_hyperparameters_raise(bad):
+    election = generate(200, rng=1).election
+    with pytest.raises(ValueError):
+        KlimekModel(**bad).fit(election)
+
+
+def test_unfitted_result_raises():
+    with pytest.raises(ValueError, match="not fitted"):
+        KlimekModel().result()
+
+
+@pytest.mark.parametrize(
+    "dataset",
+    [
+        # 64 s on the shared machine (round 2: 48 s)
+        pytest.param("pl-2025-president-1", marks=pytest.mark.slow),
+        "pl-2025-president-2",
+    ],
+)
+def test_poland_not_accused(dataset):
+    # full effort gives f_i + f_e = 0.042 (round 1) and 0.014 (round 2), see
+    # docs/methods/klimek.md; here a shorter search on a 10,000-station subsample
+    result = klimek_fit(
+        ts.load(dataset),
+        rng=0,
+        n_boot=0,
+        search_stations=10_000,
+        search_generations=15,
+        polish_evaluations=150,
+    )
+    assert result.f_i.value + result.f_e.value < 0.05
+    assert not result.fraud_detected
