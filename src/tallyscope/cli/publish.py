@@ -154,9 +154,9 @@ def report_command(
         fitted = {}
         if models:
             with steps.step("fitting the Klimek et al. model", "klimek"):
-                fitted["Klimek et al. (2012)"] = klimek_fit(election, party=party, rng=seed)
+                fitted["klimek"] = klimek_fit(election, party=party, rng=seed)
             with steps.step("fitting the finite-mixture model", "mixture"):
-                fitted["finite mixture (eforensics)"] = mixture_fit(election, party=party, rng=seed)
+                fitted["mixture"] = mixture_fit(election, party=party, rng=seed)
         with steps.step("drawing the figures and writing the report", "report"):
             options = {"sims": sims, "boot": boot, "seed": seed, "party": party, "models": models}
             command = _command_line(target, output, options, load)

@@ -343,7 +343,9 @@ def _model(name: str, model: Any) -> dict[str, Any]:
         if len(params) >= 12:
             break
         add(key, key.replace("_", " "), value, None)
-    notes = [str(d[k]) for k in ("warning", "note") if isinstance(d.get(k), str) and d.get(k)]
+    notes = [
+        str(d[k]) for k in ("warning", "note", "caveat") if isinstance(d.get(k), str) and d.get(k)
+    ]
     if d.get("converged") is False:
         notes.insert(0, "The fit did not converge; read its numbers with care.")
     return {

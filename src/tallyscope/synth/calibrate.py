@@ -148,7 +148,7 @@ CALIBRATED: dict[str, Callable[[Any, Truth, np.random.Generator], Outcome]] = {
     "mixture": _mixture,
 }
 #: Fitted models take seconds to a minute per election: they run on at most this many seeds.
-SEED_CAP = {"klimek": 10, "mixture": 10}
+SEED_CAP = {"klimek": 5, "mixture": 5}
 
 
 def _run(args: tuple[Scenario, int, int, tuple[str, ...]]) -> list[dict[str, Any]]:
