@@ -25,6 +25,7 @@ from tallyscope.methods.digits import digit_tests
 from tallyscope.methods.integer_peaks import integer_peaks
 from tallyscope.methods.klimek import klimek_fit
 from tallyscope.methods.mixture import mixture_fit
+from tallyscope.methods.regression import turnout_share
 from tallyscope.methods.shpilkin import anomalous_votes
 from tallyscope.methods.spikes import spikes
 from tallyscope.synth.generate import Fraud, Heterogeneity, Truth, generate
@@ -122,6 +123,12 @@ def _spikes(election: Any, truth: Truth, rng: np.random.Generator) -> Outcome:
     )
 
 
+def _turnout_share(election: Any, truth: Truth, rng: np.random.Generator) -> Outcome:
+    # descriptive, not a test at 0.05: flagged when a correlation leaves the clean range
+    result = turnout_share(election, n_boot=100, by_region=False, rng=rng)
+    return Outcome(result.outside_clean_range)
+
+
 def _klimek(election: Any, truth: Truth, rng: np.random.Generator) -> Outcome:
     result = klimek_fit(election, n_boot=0, rng=rng)
     planted = float(np.mean(np.isin(truth.fraud, ("incremental", "extreme"))))
@@ -144,6 +151,7 @@ CALIBRATED: dict[str, Callable[[Any, Truth, np.random.Generator], Outcome]] = {
     "last_digit": _digit("last-digit"),
     "second_digit": _digit("second-digit"),
     "spikes": _spikes,
+    "turnout_share": _turnout_share,
     "klimek": _klimek,
     "mixture": _mixture,
 }
