@@ -291,6 +291,7 @@ def test_fit_klimek_json(small_synthetic):
     assert 0 <= out["f_i"]["value"] + out["f_e"]["value"] <= 1
     assert out["settings"]["n_boot"] == 2 and "caveat" in out
     assert run("fit", "klimek", small_synthetic, "--clean", "odd").exit_code == 1
+    assert "centres" in fails("fit", "klimek", small_synthetic, "--centres", "town")
 
 
 def test_fit_mixture_json_writes_station_probabilities(small_synthetic, tmp_path):

@@ -110,14 +110,14 @@ class LoadOptions:
 
 
 def domain_errors(function: F) -> F:
-    """Print tallyscope's errors, and errors reading or writing files, as one line and exit 1,
-    without a traceback."""
+    """Print tallyscope's errors, invalid option values (the methods' ValueError) and errors
+    reading or writing files as one line and exit 1, without a traceback."""
 
     @wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
-        except TallyscopeError as error:
+        except (TallyscopeError, ValueError) as error:
             message = str(error)
         except OSError as error:  # an output file that cannot be written, a full disk, ...
             where = f"{error.filename}: " if error.filename else ""

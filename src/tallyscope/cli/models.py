@@ -51,6 +51,13 @@ def klimek_command(
         str,
         typer.Option("--clean", help="Clean model: correlated (default) or independent (paper)."),
     ] = "correlated",
+    centres: Annotated[
+        str,
+        typer.Option(
+            "--centres",
+            help="Clean centres: commission (default), region, or pooled (the paper's one cloud).",
+        ),
+    ] = "commission",
     *,
     load: LoadOptions,
 ) -> None:
@@ -58,7 +65,13 @@ def klimek_command(
     election = load_target(target, load)
     with err_console.status("fitting the Klimek model", spinner="dots"):
         result = klimek_fit(
-            election, party=party, n_boot=boot, bin_width=bin_width, clean=clean, rng=seed
+            election,
+            party=party,
+            n_boot=boot,
+            bin_width=bin_width,
+            clean=clean,
+            centres=centres,
+            rng=seed,
         )
     print_json(result) if as_json else _print_klimek(result)
 
