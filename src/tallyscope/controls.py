@@ -112,6 +112,7 @@ def controls_markdown(
     seed: int,
     models: bool = False,
     datasets: Iterable[str] = (),
+    output: str = "docs/controls.md",
 ) -> str:
     """The controls table as Markdown, with the command that regenerates it."""
     columns = table.columns
@@ -119,7 +120,7 @@ def controls_markdown(
     lines = [
         "# Controls: the battery on clean and on disputed elections",
         "",
-        f"Regenerate: `tallyscope controls{options} --sims {sims} --boot {boot} --seed {seed} -o docs/controls.md`.",
+        f"Regenerate: `tallyscope controls{options} --sims {sims} --boot {boot} --seed {seed} -o {output}`.",
         "",
         "| " + " | ".join(columns) + " |",
         "|" + "---|" * len(columns),

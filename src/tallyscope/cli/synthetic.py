@@ -172,7 +172,13 @@ def controls_command(
         table = controls(dataset or None, sims=sims, boot=boot, seed=seed, models=models)
     if output is not None:
         text = controls_markdown(
-            table, sims=sims, boot=boot, seed=seed, models=models, datasets=dataset or ()
+            table,
+            sims=sims,
+            boot=boot,
+            seed=seed,
+            models=models,
+            datasets=dataset or (),
+            output=str(output),
         )
         output.write_text(text, encoding="utf-8")
         err_console.print(f"wrote {escape(str(output))}")
