@@ -16,11 +16,9 @@ Prints the median of several runs (time.perf_counter) of:
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
 import numpy as np
+from _timing import median_seconds
 
 import tallyscope as ts
 from tallyscope.analysis import analyze
@@ -31,16 +29,6 @@ from tallyscope.methods._kernels.integer import (
 )
 from tallyscope.methods._stations import station_data
 from tallyscope.stats import PoissonBinomial
-
-
-def _median(task: Callable[[], object], repeats: int) -> float:
-    task()  # warm-up: compilation, caches
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        task()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
 
 
 def analyst_null(
@@ -78,14 +66,16 @@ def main() -> None:
     weights = np.vstack([d.V, d.G, d.L]).astype(float)
     seeds = np.arange(1, 10_001, dtype=np.uint64)
 
-    exact_s = _median(exact, args.repeats)
-    kernel_s = _median(lambda: integer_null_draws(p_share, p_turnout, weights, seeds), args.repeats)
+    exact_s = median_seconds(exact, args.repeats)
+    kernel_s = median_seconds(
+        lambda: integer_null_draws(p_share, p_turnout, weights, seeds), args.repeats
+    )
     analyst_s = (
-        _median(lambda: analyst_null(d.L, d.R, d.G, d.V, args.analyst_sims), 1)
+        median_seconds(lambda: analyst_null(d.L, d.R, d.G, d.V, args.analyst_sims), 1)
         * 10_000
         / args.analyst_sims
     )
-    battery_s = _median(lambda: analyze(election, sims=10_000, seed=1), args.repeats)
+    battery_s = median_seconds(lambda: analyze(election, sims=10_000, seed=1), args.repeats)
 
     print(f"{args.dataset}: {d.n:,} stations in the integer-peak test, {len(election):,} rows")
     print(f"{'task':58s} {'median s':>9s}")

@@ -10,27 +10,16 @@ digits, once per simulation), extrapolated from a few simulations to 1,000.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
-from collections.abc import Callable
 
 import numpy as np
+from _timing import median_seconds
 
 import tallyscope as ts
 from tallyscope.methods._kernels.digits import second_digit
 from tallyscope.methods.digits import digit_tests
 from tallyscope.methods.fingerprints import fingerprint, histograms
 from tallyscope.methods.regression import turnout_share
-
-
-def _median_time(function: Callable[[], object], repeats: int) -> float:
-    function()  # warm-up: JIT compilation or cache load
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _analyst_digit_null(election: ts.Election, parties: list[str], n_sims: int, seed: int) -> None:
@@ -76,7 +65,7 @@ def main() -> None:
     timings = {}
     print(f"{'function':<46}{'seconds':>10}")
     for name, function in rows:
-        timings[name] = _median_time(function, args.repeats)
+        timings[name] = median_seconds(function, args.repeats)
         print(f"{name:<46}{timings[name]:>10.3f}")
 
     parties = digit_tests(election, n_sims=1, rng=1).parties

@@ -17,23 +17,13 @@ the issue notes.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
+
+from _timing import median_seconds
 
 import tallyscope as ts
 from tallyscope.methods.klimek import klimek_fit
 from tallyscope.methods.mixture import mixture_fit
 from tallyscope.methods.spikes import spikes
-
-
-def _median(task: Callable[[], object], repeats: int) -> float:
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        task()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
 
 
 def main() -> None:
@@ -51,7 +41,9 @@ def main() -> None:
         "mixture fit with interval": lambda: mixture_fit(election, rng=0),
     }
     for name, task in tasks.items():
-        print(f"  {name:<34} {_median(task, args.repeats):8.1f} s", flush=True)
+        print(
+            f"  {name:<34} {median_seconds(task, args.repeats, warm_up=False):8.1f} s", flush=True
+        )
 
 
 if __name__ == "__main__":
