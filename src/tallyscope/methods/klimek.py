@@ -88,7 +88,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from scipy import ndimage, optimize
+from scipy import ndimage, optimize, special
 
 from tallyscope._rng import RNGLike, check_rng
 from tallyscope.methods._kernels.klimek import (
@@ -745,9 +745,11 @@ class KlimekModel:
             )
             value = float(values[name])
             if name in ("tau", "nu"):  # logit centres -> fractions
-                value = _expit(value)
+                value = float(special.expit(value))
                 if ci is not None:
-                    ci = ConfidenceInterval(_expit(ci.low), _expit(ci.high), level)
+                    ci = ConfidenceInterval(
+                        float(special.expit(ci.low)), float(special.expit(ci.high)), level
+                    )
             estimates[name] = Estimate(value, ci, how)
         settings = {k: v for k, v in self.get_params().items() if k != "rng"}
         settings["n_bins"] = self.n_bins_
@@ -767,10 +769,6 @@ class KlimekModel:
             seed=self.seed_,
             bootstrap=boot,
         )
-
-
-def _expit(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
 
 
 #: Columns of ``bootstrap_``: the fractions, then the model parameters.

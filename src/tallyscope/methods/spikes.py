@@ -37,7 +37,7 @@ from tallyscope.methods._kernels.spikes import (
     focal_probabilities,
     focal_values,
 )
-from tallyscope.methods._stations import station_data
+from tallyscope.methods._stations import StationData, station_data
 from tallyscope.model import ANALYSED_KINDS, Election
 from tallyscope.results import ConfidenceInterval, Estimate, TestResult, _Serialisable
 from tallyscope.stats import monte_carlo_pvalue
@@ -105,6 +105,11 @@ class SpikesResult(_Serialisable):
         )
 
 
+def _counts(data: StationData, variable: str) -> tuple[np.ndarray, np.ndarray]:
+    """The count and its total: the party's votes of ballots cast, or ballots of registered."""
+    return (data.L, data.R) if variable == "share" else (data.G, data.V)
+
+
 def _spikes_iv(variable: str, n_sims: int, bandwidth: float, max_denominator: int,
                tolerance: float, min_count: int, level: float) -> None:  # fmt: skip
     if variable not in VARIABLES:
@@ -150,14 +155,10 @@ def spikes(
     seed = rng if isinstance(rng, int) else None
     rng = check_rng(rng)
     data = station_data(election, party=party, kinds=kinds, need_registered=variable == "turnout")
-    x, n = (data.L, data.R) if variable == "share" else (data.G, data.V)
-    data = data.subset(
-        n >= min_count,
-        f"fewer than {min_count} {'ballots' if variable == 'share' else 'registered voters'}",
-    )
-    x, n = (data.L, data.R) if variable == "share" else (data.G, data.V)
-    data = data.subset(x <= n, "count above its total")
-    x, n = (data.L, data.R) if variable == "share" else (data.G, data.V)
+    total = "ballots" if variable == "share" else "registered voters"
+    data = data.subset(_counts(data, variable)[1] >= min_count, f"fewer than {min_count} {total}")
+    data = data.subset(np.less_equal(*_counts(data, variable)), "count above its total")
+    x, n = _counts(data, variable)
     values = focal_values(max_denominator)
     index = focal_index(x, n, max_denominator, tolerance)
     focal = index >= 0

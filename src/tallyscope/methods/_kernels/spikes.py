@@ -111,9 +111,10 @@ def is_focal(x: np.ndarray, n: np.ndarray, max_denominator: int, tol: float) -> 
     return focal_index(x, n, max_denominator, tol) >= 0
 
 
-def kernel_rates(share: np.ndarray, bandwidth: float) -> tuple[np.ndarray, np.ndarray]:
-    """Kernel nodes (stations x nodes) around each observed share, reflected into (0, 1), and
-    their weights."""
+def kernel_rates(x: np.ndarray, n: np.ndarray, bandwidth: float) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel nodes (stations x nodes) around each observed share ``x / n`` (0.5 where
+    ``n = 0``), reflected into (0, 1), and their weights."""
+    share = np.where(n > 0, x / np.maximum(n, 1), 0.5)
     z, w = np.polynomial.hermite_e.hermegauss(_KERNEL_NODES)
     w = w / w.sum()
     rates = share[:, None] + bandwidth * z[None, :]
@@ -181,9 +182,7 @@ def focal_probabilities(
     focal; and, per focal value, the expected number of stations there."""
     x = np.asarray(x, dtype=np.int64)
     n = np.asarray(n, dtype=np.int64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(n > 0, x / n, 0.5)
-    rates, weights = kernel_rates(share, bandwidth)
+    rates, weights = kernel_rates(x, n, bandwidth)
     table = _table(max_denominator)
     return _probabilities(
         x, n, rates, weights, max_denominator, tol, table,
@@ -201,9 +200,7 @@ def focal_probabilities_numpy(
     """Twin of :func:`focal_probabilities`: the binomial pmf of every count, from SciPy."""
     x = np.asarray(x, dtype=np.int64)
     n = np.asarray(n, dtype=np.int64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(n > 0, x / n, 0.5)
-    rates, weights = kernel_rates(share, bandwidth)
+    rates, weights = kernel_rates(x, n, bandwidth)
     values = focal_values(max_denominator)
     out = np.zeros(x.size)
     by_value = np.zeros(values.size)
@@ -250,8 +247,7 @@ def focal_null_draws_numpy(
     station's kernel, then ``Binomial(n, rate)``, then the focal check."""
     x = np.asarray(x, dtype=np.int64)
     n = np.asarray(n, dtype=np.int64)
-    share = np.where(n > 0, x / np.maximum(n, 1), 0.5)
-    rates, weights = kernel_rates(share, bandwidth)
+    rates, weights = kernel_rates(x, n, bandwidth)
     out = np.zeros(n_draws)
     for d in range(n_draws):
         node = rng.choice(weights.size, size=x.size, p=weights)
