@@ -5,7 +5,13 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from tallyscope.cli import app
-from tallyscope.synth.calibrate import CALIBRATED, SCENARIOS, SEED_CAP, calibrate
+from tallyscope.synth.calibrate import (
+    CALIBRATED,
+    SCENARIOS,
+    SEED_CAP,
+    calibrate,
+    select_scenarios,
+)
 
 TESTS = [name for name in CALIBRATED if name not in SEED_CAP]
 
@@ -38,3 +44,16 @@ def test_fitted_models_run_on_capped_seeds(monkeypatch):
     assert seeds == {"klimek": 1, "integer_peaks": 2}
     klimek = table.filter(table["method"] == "klimek")
     assert klimek["flag_rate"][0] == 1.0  # f_i + f_e above 0.05
+
+
+def test_scenarios_chosen_by_prefix_and_model_seeds_set():
+    clean = select_scenarios(["clean"])
+    assert [s.name for s in clean] == ["clean, textbook", "clean, realistic"]
+    table = calibrate(seeds=2, n_stations=1_500, scenarios=clean[:1], methods=["klimek", "last_digit"], workers=1, model_seeds=2)  # fmt: skip
+    assert dict(zip(table["method"], table["seeds"], strict=True)) == {"klimek": 2, "last_digit": 2}
+
+
+def test_unknown_scenario_is_a_clear_error():
+    result = CliRunner().invoke(app, ["calibrate", "--seeds", "1", "--scenario", "nothing like it"])
+    assert result.exit_code != 0
+    assert "no scenario starts with" in result.output

@@ -20,7 +20,14 @@ from tallyscope.cli._common import (
 from tallyscope.controls import controls, controls_markdown
 from tallyscope.exceptions import TallyscopeError
 from tallyscope.synth import Fraud, Heterogeneity, generate
-from tallyscope.synth.calibrate import CALIBRATED, calibrate, to_markdown
+from tallyscope.synth.calibrate import (
+    CALIBRATED,
+    SCENARIOS,
+    SEED_CAP,
+    calibrate,
+    select_scenarios,
+    to_markdown,
+)
 
 
 @app.command(name="synth")
@@ -119,6 +126,21 @@ def calibrate_command(
             "--method", help=f"Methods to calibrate (default all: {', '.join(CALIBRATED)})."
         ),
     ] = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            help="Scenarios whose name starts with this (e.g. clean); default all.",
+        ),
+    ] = None,
+    model_seeds: Annotated[
+        int | None,
+        typer.Option(
+            "--model-seeds",
+            help=f"Seeds for the fitted models (default {max(SEED_CAP.values())}).",
+            min=1,
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write the table as Markdown here.")
     ] = None,
@@ -132,12 +154,29 @@ def calibrate_command(
     unknown = set(method or ()) - set(CALIBRATED)
     if unknown:
         raise TallyscopeError(f"unknown methods {sorted(unknown)}; known: {', '.join(CALIBRATED)}")
+    try:
+        chosen = SCENARIOS if not scenario else select_scenarios(scenario)
+    except ValueError as error:
+        raise TallyscopeError(str(error)) from None
     with err_console.status(f"calibrating on {seeds} seeds per scenario", spinner="dots"):
-        table = calibrate(seeds=seeds, n_stations=stations, methods=method, workers=workers)
-    if output is not None:
-        output.write_text(
-            to_markdown(table, seeds=seeds, n_stations=stations, methods=method), encoding="utf-8"
+        table = calibrate(
+            seeds=seeds,
+            n_stations=stations,
+            scenarios=chosen,
+            methods=method,
+            workers=workers,
+            model_seeds=model_seeds,
         )
+    if output is not None:
+        text = to_markdown(
+            table,
+            seeds=seeds,
+            n_stations=stations,
+            methods=method,
+            scenarios=scenario,
+            model_seeds=model_seeds,
+        )
+        output.write_text(text, encoding="utf-8")
         err_console.print(f"wrote {escape(str(output))}")
     if as_json:
         print_json(table)

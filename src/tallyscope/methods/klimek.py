@@ -118,16 +118,17 @@ REFERENCE = (
 )
 CLEAN_MODELS = ("correlated", "independent")
 CENTRES = ("commission", "region", "pooled")
+SPREADS = ("clean_side", "fitted")
 WEIGHTINGS = ("chi2", "uniform")
 #: Names of the model parameters, in the order of the kernel's parameter vector.
 PARAMS = (
     "tau", "sigma_tau", "nu", "sigma_nu", "rho", "beta_tau", "beta_nu", "theta", "alpha", "tail",
 )  # fmt: skip
+_THETA = PARAMS.index("theta")
 #: Ranges searched for the clean parameters (logit scale; centres relative to the main peak).
 _CENTRE_RANGE = (-1.0, 0.3)
 _SIGMA_RANGE = (0.05, 1.5)
 _RHO_RANGE = (-0.95, 0.95)
-_BETA_RANGE = (-1.0, 1.0)
 #: Range of the clean tail parameter ``h`` (0: normal).
 _TAIL_BOUNDS = (0.0, 0.5)
 
@@ -191,6 +192,14 @@ class _Spec:
     fixed: np.ndarray  # values of the fixed parameters (natural scale)
     theta_bounds: tuple[float, float]
     alpha_bounds: tuple[float, float]
+
+    def holding(self, **values: float) -> _Spec:
+        """The same specification with the named parameters held at ``values``."""
+        free, fixed = self.free.copy(), self.fixed.copy()
+        for name, value in values.items():
+            free[PARAMS.index(name)] = False
+            fixed[PARAMS.index(name)] = value
+        return dataclasses.replace(self, free=free, fixed=fixed)
 
     def natural(self, u: np.ndarray) -> np.ndarray:
         """Kernel parameters from the free unconstrained coordinates ``u``."""
@@ -339,6 +348,50 @@ def _select(data: StationData, min_registered: int) -> StationData:
     return data.subset((data.L >= 0) & (data.valid >= data.L), "party votes outside [0, valid]")
 
 
+def _starts(best: np.ndarray, spec: _Spec, k: int) -> list[np.ndarray]:
+    """Starting points of the refinement: the search's best and, with ``theta`` free, up to
+    ``k - 1`` copies of it with ``theta`` spread over the lowest 30 % of its range.
+
+    Incremental fraud is weakly identified along a ridge where a larger ``theta`` (fraud per
+    station) trades against a smaller ``f_i``, and Nelder-Mead on the rough discrepancy stops
+    where it lands on that ridge; the refinement therefore starts at several points along it.
+    """
+    starts = [best]
+    if not spec.free[_THETA] or k < 2:
+        return starts
+    lo, hi = spec.theta_bounds
+    params = spec.natural(best)
+    for fraction in np.linspace(0.0, 0.3, k - 1):
+        params[_THETA] = lo + fraction * (hi - lo) + 1e-3
+        u = spec.unconstrained(params)
+        if np.max(np.abs(u - best)) > 0.05:
+            starts.append(u)
+    return starts
+
+
+def _clean_spreads(resid: np.ndarray, data: StationData) -> tuple[float, float]:
+    """Clean spreads of logit turnout and share from the side of the peak fraud does not reach.
+
+    ``resid`` are the stations' logits net of their surroundings and size. In each coordinate
+    the root mean square distance below the mode (smoothed histogram, bins of 0.01) measures
+    the clean spread plus the binomial noise of the counts; the mean binomial variance of the
+    empirical logit, ``1/(n·p·(1 - p))``, is subtracted (the kernel adds it back).
+    """
+    edges = np.linspace(-6.0, 6.0, 1201)
+    middles = 0.5 * (edges[:-1] + edges[1:])
+    out = []
+    for k, (count, total) in enumerate(((data.G, data.V), (data.L, data.valid))):
+        r = resid[:, k]
+        counts, _ = np.histogram(r, bins=edges)
+        mode = middles[np.argmax(ndimage.gaussian_filter1d(counts.astype(np.float64), 5.0))]
+        below = r[r < mode] - mode
+        observed = float(np.mean(below**2)) if below.size else 0.25
+        p = np.clip((count + 0.5) / (total + 1.0), 1e-3, 1.0 - 1e-3)
+        noise = float(np.mean(1.0 / (np.maximum(total, 1) * p * (1.0 - p))))
+        out.append(math.sqrt(max(observed - noise, _SIGMA_RANGE[0] ** 2)))
+    return out[0], out[1]
+
+
 def _histogram(bins: tuple[np.ndarray, np.ndarray], n_bins: int) -> np.ndarray:
     """Station counts per (turnout bin, share bin)."""
     out = np.zeros((n_bins, n_bins), dtype=np.int64)
@@ -367,44 +420,60 @@ def _logits(data: StationData) -> tuple[np.ndarray, np.ndarray]:
 _SHRINK = 1.0
 
 
-def _clean_offsets(
-    data: StationData, peak: tuple[float, float], window: float, level: str
-) -> np.ndarray:
-    """Each station's clean-centre offsets (logit turnout, logit share): its region's robust
-    centre minus the national one, ``(n, 2)``.
+def _clean_side(data: StationData, peak: tuple[float, float], window: float) -> np.ndarray:
+    """Stations below the upper edge of the main peak: the side fraud does not reach.
 
     Both fraud mechanisms move stations up in turnout and share, so the side of the main peak
     below it in each coordinate is clean. Its root mean square distance from the peak, ``s``,
-    sets the upper edge ``peak + window·s`` of a window (nothing is cut below: stations there
-    are not fraud's product, and cutting them would bias low-share regions' centres up); a
-    region's centre is the median of its stations inside the window (stations pushed far up
-    by fraud do not count), shrunk towards the national in-window median by ``n/(n + 1)``
-    (``n`` the region's stations in the window; 0 for a region with none). With ``level =
-    "commission"`` the leave-one-out mean of the other in-window stations of the station's
-    commission, relative to its region's, is added, shrunk the same way.
+    sets the upper edge ``peak + window·s``; nothing is cut below (stations there are not
+    fraud's product, and cutting them would bias low-share regions' centres up).
     """
-    lt, ls = _logits(data)
     inside = np.ones(data.n, dtype=bool)
-    for x, centre in ((lt, peak[0]), (ls, peak[1])):
+    for x, centre in zip(_logits(data), peak, strict=True):
         below = x[x < centre]
         spread = math.sqrt(float(np.mean((below - centre) ** 2))) if below.size else 0.5
         inside &= x - centre <= window * max(spread, 0.05)
-    out = np.zeros((data.n, 2))
-    if not inside.any():
+    return inside
+
+
+def _clean_offsets(
+    data: StationData, values: np.ndarray, inside: np.ndarray, level: str
+) -> np.ndarray:
+    """Each station's surroundings: its region's robust centre of ``values`` (columns, e.g.
+    logit turnout and share) minus the national one, ``(n, k)``; zero for ``"pooled"``.
+
+    A region's centre is the median of its stations on the clean side (``inside``; stations
+    pushed far up by fraud do not count), shrunk towards the national median of those by
+    ``n/(n + 1)`` (``n`` the region's such stations; 0 for a region with none). With ``level
+    = "commission"`` the leave-one-out mean of the other clean-side stations of the station's
+    commission, relative to its region's, is added, shrunk the same way.
+    """
+    out = np.zeros_like(values, dtype=np.float64)
+    if level == "pooled" or not inside.any():
         return out
-    xy = np.column_stack([lt, ls])
-    national = np.median(xy[inside], axis=0)
+    national = np.median(values[inside], axis=0)
     for r in np.unique(data.region):
         here = data.region == r
         sel = here & inside
         n = int(np.count_nonzero(sel))
         if n == 0:
             continue
-        centre = np.median(xy[sel], axis=0)
+        centre = np.median(values[sel], axis=0)
         out[here] = (centre - national) * (n / (n + _SHRINK))
     if level == "commission":
-        out += _commission_offsets(data.commission, xy - national - out, inside)
+        out += _commission_offsets(data.commission, values - national - out, inside)
     return out
+
+
+def _size_slopes(y: np.ndarray, size: np.ndarray, inside: np.ndarray) -> tuple[float, float]:
+    """Least-squares slopes of the clean-side stations' logit turnout and share (net of their
+    surroundings, ``y``) on their relative log size."""
+    x = size[inside] - size[inside].mean()
+    denominator = float(x @ x)
+    if denominator <= 0:
+        return 0.0, 0.0
+    slopes = x @ (y[inside] - y[inside].mean(axis=0)) / denominator
+    return float(slopes[0]), float(slopes[1])
 
 
 def _commission_offsets(commission: np.ndarray, resid: np.ndarray, inside: np.ndarray):
@@ -443,10 +512,11 @@ class KlimekModel:
     * ``extreme_sd``: the spread of ``1 - x`` under extreme fraud (0.075 in the paper);
     * ``n_boot``, ``level``: parametric bootstrap refits and the interval's level;
     * ``threshold``: ``f_i + f_e`` above which ``fraud_detected`` is reported;
-    * ``search_stations``, ``search_generations``, ``polish_evaluations``,
+    * ``search_stations``, ``search_generations``, ``polish_evaluations``, ``starts``,
       ``boot_evaluations``: the effort of the global search (differential evolution on at most
-      ``search_stations`` stations), of the refinement on all stations and of each bootstrap
-      refit;
+      ``search_stations`` stations), of the refinement on all stations (Nelder-Mead from the
+      ``starts`` best distinct members of the final population, each for at most
+      ``polish_evaluations``) and of each bootstrap refit;
     * ``min_registered``: stations with fewer registered voters are left out;
     * ``rng``: seed or Generator for every random draw.
 
@@ -461,12 +531,13 @@ class KlimekModel:
     def __init__(
         self,
         *,
-        n_sims: int = 4,
+        n_sims: int = 8,
         bin_width: float = 0.01,
         alpha: float | None = None,
         theta: float | None = None,
         clean: str = "correlated",
         size_effect: bool = True,
+        spreads: str = "clean_side",
         heavy_tails: bool = False,
         centres: str = "commission",
         window: float = 2.0,
@@ -480,6 +551,7 @@ class KlimekModel:
         search_stations: int = 30_000,
         search_generations: int = 40,
         polish_evaluations: int = 800,
+        starts: int = 4,
         boot_evaluations: int = 250,
         min_registered: int = 1,
         rng: RNGLike = None,
@@ -490,6 +562,7 @@ class KlimekModel:
         self.theta = theta
         self.clean = clean
         self.size_effect = size_effect
+        self.spreads = spreads
         self.heavy_tails = heavy_tails
         self.centres = centres
         self.window = window
@@ -503,6 +576,7 @@ class KlimekModel:
         self.search_stations = search_stations
         self.search_generations = search_generations
         self.polish_evaluations = polish_evaluations
+        self.starts = starts
         self.boot_evaluations = boot_evaluations
         self.min_registered = min_registered
         self.rng = rng
@@ -529,6 +603,8 @@ class KlimekModel:
             )
         if self.clean not in CLEAN_MODELS:
             raise ValueError(f"clean must be one of {CLEAN_MODELS}, not {self.clean!r}")
+        if self.spreads not in SPREADS:
+            raise ValueError(f"spreads must be one of {SPREADS}, not {self.spreads!r}")
         if self.centres not in CENTRES:
             raise ValueError(f"centres must be one of {CENTRES}, not {self.centres!r}")
         if not 0.5 <= float(self.window) <= 10.0:
@@ -553,14 +629,14 @@ class KlimekModel:
             raise ValueError(f"n_boot must be >= 0, not {self.n_boot!r}")
         if not 0.0 < float(self.level) < 1.0:
             raise ValueError(f"level must be in (0, 1), not {self.level!r}")
+        if self.starts < 1:
+            raise ValueError(f"starts must be >= 1, not {self.starts!r}")
         if self.search_stations < 100 or self.search_generations < 1:
             raise ValueError("search_stations must be >= 100 and search_generations >= 1")
         free = np.ones(len(PARAMS), dtype=bool)
         fixed = np.zeros(len(PARAMS))
         if self.clean == "independent":
             free[PARAMS.index("rho")] = False
-        if not self.size_effect:
-            free[PARAMS.index("beta_tau")] = free[PARAMS.index("beta_nu")] = False
         if not self.heavy_tails:
             free[PARAMS.index("tail")] = False
         if self.theta is not None:
@@ -590,12 +666,24 @@ class KlimekModel:
             raise ValueError(f"the Klimek fit needs at least 50 stations, {data.n} are left")
         V = data.V.astype(np.int64)
         q = 1.0 - data.valid / data.R
-        log_v = np.log(V)
         peak = _main_peak(data)
+        inside = _clean_side(data, peak, float(self.window))
+        logits = np.column_stack([*_logits(data), np.log(V)])
+        offsets = _clean_offsets(data, logits, inside, self.centres)
         c = np.zeros((data.n, 3))
-        c[:, 0] = log_v - log_v.mean()
-        if self.centres != "pooled":
-            c[:, 1:] = _clean_offsets(data, peak, float(self.window), self.centres)
+        c[:, 0] = logits[:, 2] - offsets[:, 2]  # log size relative to the surroundings
+        c[:, 0] -= c[:, 0].mean()
+        c[:, 1:] = offsets[:, :2]
+        # the size slopes are estimated on the clean side, not searched: free, they trade
+        # against the clean spread and incremental fraud (docs/methods/klimek.md)
+        resid = logits[:, :2] - offsets[:, :2]
+        slopes = _size_slopes(resid, c[:, 0], inside) if self.size_effect else (0.0, 0.0)
+        spec = spec.holding(beta_tau=slopes[0], beta_nu=slopes[1])
+        if self.spreads == "clean_side":
+            # likewise the clean spreads: fitted, they widen to absorb incremental fraud
+            resid -= np.outer(c[:, 0], slopes)
+            spreads = _clean_spreads(resid, data)
+            spec = spec.holding(sigma_tau=spreads[0], sigma_nu=spreads[1])
         bins = (bin_index(data.G, V, n_bins), bin_index(data.L, data.R, n_bins))
         observed = _histogram(bins, n_bins)
 
@@ -650,8 +738,6 @@ class KlimekModel:
             "sigma_tau": tuple(math.log(s) for s in _SIGMA_RANGE),
             "sigma_nu": tuple(math.log(s) for s in _SIGMA_RANGE),
             "rho": tuple(math.atanh(r) for r in _RHO_RANGE),
-            "beta_tau": _BETA_RANGE,
-            "beta_nu": _BETA_RANGE,
             "theta": (-4.0, 4.0),
             "alpha": (-4.0, 4.0),
             "tail": (-4.0, 4.0),
@@ -679,14 +765,20 @@ class KlimekModel:
             polish=False,
         )
         problem = self._problem(V, q, c, _histogram(bins, n_bins), spec, n_bins, rng)
-        refined = optimize.minimize(
-            problem.value,
-            found.x,
-            method="Nelder-Mead",
-            options=self._nm_options(found.x, self.polish_evaluations),
-        )
-        value, f_i, f_e = problem.solve(refined.x)
-        return problem, refined.x, value, f_i, f_e
+        # the discrepancy is rough (binned simulations) and Nelder-Mead stops in the nearest
+        # dip: refine the best few members of the final population on all stations, keep the best
+        best = None
+        for start in _starts(found.x, spec, int(self.starts)):
+            refined = optimize.minimize(
+                problem.value,
+                start,
+                method="Nelder-Mead",
+                options=self._nm_options(start, self.polish_evaluations),
+            )
+            if best is None or refined.fun < best.fun:
+                best = refined
+        value, f_i, f_e = problem.solve(best.x)
+        return problem, best.x, value, f_i, f_e
 
     @staticmethod
     def _expected(problem: _Problem, params: np.ndarray, f_i: float, f_e: float) -> np.ndarray:
@@ -741,7 +833,7 @@ class KlimekModel:
             how = (
                 "parametric bootstrap, percentile"
                 if ci is not None
-                else ("fitted" if free else "fixed")
+                else ("fitted" if free else _HELD.get(name, "fixed"))
             )
             value = float(values[name])
             if name in ("tau", "nu"):  # logit centres -> fractions
@@ -771,13 +863,20 @@ class KlimekModel:
         )
 
 
+#: How the parameters that are not searched are set, where it is not a fixed value.
+_HELD = {
+    "beta_tau": "least squares on the clean side of the peak",
+    "beta_nu": "least squares on the clean side of the peak",
+    "sigma_tau": "spread below the peak, net of binomial noise",
+    "sigma_nu": "spread below the peak, net of binomial noise",
+}
 #: Columns of ``bootstrap_``: the fractions, then the model parameters.
 _BOOT_COLUMNS = ("f_i", "f_e", *PARAMS)
 _HYPERPARAMETERS = (
-    "n_sims", "bin_width", "alpha", "theta", "clean", "size_effect", "heavy_tails", "centres", "window",
+    "n_sims", "bin_width", "alpha", "theta", "clean", "size_effect", "spreads", "heavy_tails", "centres", "window",
     "weighting",
     "theta_bounds", "alpha_bounds", "extreme_sd", "n_boot", "level", "threshold",
-    "search_stations", "search_generations", "polish_evaluations", "boot_evaluations",
+    "search_stations", "search_generations", "polish_evaluations", "starts", "boot_evaluations",
     "min_registered", "rng",
 )  # fmt: skip
 _DEFAULTS = {name: KlimekModel.__init__.__kwdefaults__[name] for name in _HYPERPARAMETERS}

@@ -37,6 +37,7 @@ __all__ = [
     "Outcome",
     "Scenario",
     "calibrate",
+    "select_scenarios",
     "summarise",
     "to_markdown",
 ]
@@ -181,23 +182,26 @@ def calibrate(
     methods: Iterable[str] | None = None,
     base_seed: int = 0,
     workers: int | None = None,
+    model_seeds: int | None = None,
 ) -> pl.DataFrame:
     """Run the calibration and return one row per scenario and method.
 
     Columns: ``flag_rate`` (false-positive rate on clean scenarios, power otherwise), its
     binomial standard error, and for size estimates ``mean_error_pct`` (estimate minus truth,
     in percent of the truth, or of the leader's votes where the truth is zero) and
-    ``coverage`` (share of intervals holding the truth).
+    ``coverage`` (share of intervals holding the truth). The fitted models run on the first
+    ``model_seeds`` seeds only (default :data:`SEED_CAP`).
     """
     names = tuple(CALIBRATED if methods is None else methods)
     unknown = set(names) - set(CALIBRATED)
     if unknown:
         raise ValueError(f"unknown methods {sorted(unknown)}; known: {list(CALIBRATED)}")
+    cap = SEED_CAP if model_seeds is None else dict.fromkeys(SEED_CAP, model_seeds)
     jobs = [
         (s, base_seed + i, n_stations, chosen)
         for s in scenarios
         for i in range(seeds)
-        if (chosen := tuple(n for n in names if i < SEED_CAP.get(n, seeds)))
+        if (chosen := tuple(n for n in names if i < cap.get(n, seeds)))
     ]
     workers = workers or min(2, os.cpu_count() or 1)
     if workers > 1:
@@ -236,11 +240,32 @@ def summarise(raw: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def select_scenarios(names: Iterable[str]) -> list[Scenario]:
+    """The scenarios whose name starts with one of ``names`` (case-insensitive), e.g.
+    ``["clean"]`` for both clean scenarios."""
+    prefixes = [n.lower() for n in names]
+    chosen = [s for s in SCENARIOS if any(s.name.lower().startswith(p) for p in prefixes)]
+    if not chosen:
+        known = "; ".join(s.name for s in SCENARIOS)
+        raise ValueError(f"no scenario starts with {list(names)}; known: {known}")
+    return chosen
+
+
 def to_markdown(
-    table: pl.DataFrame, *, seeds: int, n_stations: int, methods: Iterable[str] | None = None
+    table: pl.DataFrame,
+    *,
+    seeds: int,
+    n_stations: int,
+    methods: Iterable[str] | None = None,
+    scenarios: Iterable[str] | None = None,
+    model_seeds: int | None = None,
 ) -> str:
     """The calibration table as Markdown, with the command that regenerates it."""
     chosen = "".join(f" --method {m}" for m in methods or ())
+    chosen += "".join(f' --scenario "{s}"' for s in scenarios or ())
+    if model_seeds is not None:
+        chosen += f" --model-seeds {model_seeds}"
+    cap = max(SEED_CAP.values()) if model_seeds is None else model_seeds
     lines = [
         "# Calibration on synthetic elections",
         "",
@@ -249,8 +274,7 @@ def to_markdown(
         "On clean scenarios `flag rate` is the false-positive rate at 0.05 (must stay at or below 7 %);",
         "on the others it is the power. `error` is the estimate minus the planted truth, in percent of the",
         "truth; `coverage` the share of 95 % intervals that hold it. The fitted models (Klimek, mixture)",
-        f"take seconds to a minute per election and run on the first {max(SEED_CAP.values())} seeds only: their flag rates",
-        "are rough. Klimek flags when its f_i + f_e exceeds 0.05 and its error is that of f_i + f_e (the",
+        f"take seconds to a minute per election and run on the first {cap} seeds only. Klimek flags when its f_i + f_e exceeds 0.05 and its error is that of f_i + f_e (the",
         "truth being the planted fraction of frauded stations); the mixture flags when its interval of",
         "fraudulent votes lies above 1 % of the party's votes; spikes' truth is the share of rounded",
         "protocols.",
