@@ -512,8 +512,10 @@ class KlimekModel:
       ``theta_bounds``;
     * ``clean``: ``"correlated"`` (bivariate normal on the logit scale with a fitted
       correlation) or ``"independent"`` (the paper's); ``size_effect``: clean centres move
-      with the log of the station's registered voters; ``heavy_tails``: fit the clean tail
-      parameter ``h`` (else 0, normal);
+      with the log of the station's registered voters (slopes measured on the clean side of
+      the peak); ``spreads``: ``"clean_side"`` (the clean spreads measured below the peak) or
+      ``"fitted"`` (searched); ``heavy_tails``: fit the clean tail parameter ``h`` (else 0,
+      normal);
     * ``centres``: ``"commission"`` (region median plus leave-one-out commission mean),
       ``"region"`` or ``"pooled"`` clean centres; ``window``: half-width of the window around
       the main peak that the centres are computed in, in units of the peak's lower spread;
@@ -523,9 +525,9 @@ class KlimekModel:
     * ``threshold``: ``f_i + f_e`` above which ``fraud_detected`` is reported;
     * ``search_stations``, ``search_generations``, ``polish_evaluations``, ``starts``,
       ``boot_evaluations``: the effort of the global search (differential evolution on at most
-      ``search_stations`` stations), of the refinement on all stations (Nelder-Mead from the
-      ``starts`` best distinct members of the final population, each for at most
-      ``polish_evaluations``) and of each bootstrap refit;
+      ``search_stations`` stations), of the refinement on all stations (Nelder-Mead from
+      ``starts`` points along the ``theta`` ridge, each for at most ``polish_evaluations``)
+      and of each bootstrap refit;
     * ``min_registered``: stations with fewer registered voters are left out;
     * ``rng``: seed or Generator for every random draw.
 
