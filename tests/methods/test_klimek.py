@@ -21,10 +21,12 @@ from tallyscope.methods._kernels.klimek import (
 )
 from tallyscope.methods._stations import station_data
 from tallyscope.methods.klimek import (
+    PARAMS,
     KlimekModel,
     KlimekResult,
     _clean_spreads,
     _logits,
+    _starts,
     klimek_fit,
 )
 from tallyscope.synth import Fraud, Heterogeneity, generate
@@ -115,6 +117,21 @@ def test_clean_spreads_measured_below_the_peak():
     sigma_tau, sigma_nu = _clean_spreads(resid, data)
     assert sigma_tau == pytest.approx(0.3, abs=0.03)
     assert sigma_nu == pytest.approx(0.4, abs=0.03)
+
+
+def test_refinement_starts_along_the_theta_ridge():
+    _, spec = KlimekModel()._check()
+    params = spec.fixed.copy()
+    params[PARAMS.index("theta")] = 0.6
+    params[PARAMS.index("alpha")] = 2.0
+    params[PARAMS.index("sigma_tau")] = params[PARAMS.index("sigma_nu")] = 0.3
+    best = spec.unconstrained(params)
+    starts = _starts(best, spec, 4)
+    assert len(starts) == 4 and starts[0] is best
+    thetas = [spec.natural(u)[PARAMS.index("theta")] for u in starts[1:]]
+    np.testing.assert_allclose(thetas, [0.301, 0.406, 0.511], atol=1e-6)
+    # theta held: nothing to spread
+    assert len(_starts(best[:-1], spec.holding(theta=0.5), 4)) == 1
 
 
 def test_held_parameters_reported_as_held(fraud_fit):

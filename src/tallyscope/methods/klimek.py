@@ -645,6 +645,7 @@ class KlimekModel:
         if self.search_stations < 100 or self.search_generations < 1:
             raise ValueError("search_stations must be >= 100 and search_generations >= 1")
         free = np.ones(len(PARAMS), dtype=bool)
+        free[[PARAMS.index("beta_tau"), PARAMS.index("beta_nu")]] = False  # measured by fit()
         fixed = np.zeros(len(PARAMS))
         if self.clean == "independent":
             free[PARAMS.index("rho")] = False
