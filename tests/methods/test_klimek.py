@@ -150,9 +150,10 @@ def test_spreads_fitted_on_request():
         "polish_evaluations": 20,
         "n_boot": 0,
     }
-    fitted = klimek_fit(election, rng=1, spreads="fitted", **effort)
+    fitted = klimek_fit(election, rng=1, spreads="fitted", size_effect=False, **effort)
     assert fitted.sigma_tau.method == "fitted"
     assert fitted.settings["spreads"] == "fitted"
+    assert fitted.beta_tau.method == "fixed" and fitted.beta_tau.value == 0.0
 
 
 def test_clean_synthetic_not_accused():

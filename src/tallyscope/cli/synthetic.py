@@ -154,10 +154,7 @@ def calibrate_command(
     unknown = set(method or ()) - set(CALIBRATED)
     if unknown:
         raise TallyscopeError(f"unknown methods {sorted(unknown)}; known: {', '.join(CALIBRATED)}")
-    try:
-        chosen = SCENARIOS if not scenario else select_scenarios(scenario)
-    except ValueError as error:
-        raise TallyscopeError(str(error)) from None
+    chosen = SCENARIOS if not scenario else select_scenarios(scenario)  # ValueError: one line
     with err_console.status(f"calibrating on {seeds} seeds per scenario", spinner="dots"):
         table = calibrate(
             seeds=seeds,

@@ -393,8 +393,7 @@ def _clean_spreads(resid: np.ndarray, data: StationData) -> tuple[float, float]:
         r = resid[:, k]
         counts, _ = np.histogram(r, bins=edges)
         mode = middles[np.argmax(ndimage.gaussian_filter1d(counts.astype(np.float64), 5.0))]
-        below = r[r < mode] - mode
-        observed = float(np.mean(below**2)) if below.size else 0.25
+        observed = _spread_below(r, mode) ** 2
         p = np.clip((count + 0.5) / (total + 1.0), 1e-3, 1.0 - 1e-3)
         noise = float(np.mean(1.0 / (np.maximum(total, 1) * p * (1.0 - p))))
         out.append(math.sqrt(max(observed - noise, _SIGMA_RANGE[0] ** 2)))
@@ -439,10 +438,14 @@ def _clean_side(data: StationData, peak: tuple[float, float], window: float) -> 
     """
     inside = np.ones(data.n, dtype=bool)
     for x, centre in zip(_logits(data), peak, strict=True):
-        below = x[x < centre]
-        spread = math.sqrt(float(np.mean((below - centre) ** 2))) if below.size else 0.5
-        inside &= x - centre <= window * max(spread, 0.05)
+        inside &= x - centre <= window * max(_spread_below(x, centre), 0.05)
     return inside
+
+
+def _spread_below(x: np.ndarray, centre: float) -> float:
+    """Root mean square distance from ``centre`` of the values below it (0.5 if none)."""
+    below = x[x < centre]
+    return math.sqrt(float(np.mean((below - centre) ** 2))) if below.size else 0.5
 
 
 def _clean_offsets(
@@ -778,7 +781,7 @@ class KlimekModel:
         )
         problem = self._problem(V, q, c, _histogram(bins, n_bins), spec, n_bins, rng)
         # the discrepancy is rough (binned simulations) and Nelder-Mead stops in the nearest
-        # dip: refine the best few members of the final population on all stations, keep the best
+        # dip: refine from several points along the theta ridge on all stations, keep the best
         best = None
         for start in _starts(found.x, spec, int(self.starts)):
             refined = optimize.minimize(
@@ -835,6 +838,11 @@ class KlimekModel:
         level = float(self.level)
         boot = self.bootstrap_
         values = {"f_i": self.f_i_, "f_e": self.f_e_, **self.params_}
+        measured = {
+            name: how
+            for name, how in _MEASURED.items()
+            if (self.size_effect if name.startswith("beta") else self.spreads == "clean_side")
+        }
         estimates = {}
         for k, name in enumerate(_BOOT_COLUMNS):
             free = name in ("f_i", "f_e") or self.free_[name]
@@ -845,7 +853,7 @@ class KlimekModel:
             how = (
                 "parametric bootstrap, percentile"
                 if ci is not None
-                else ("fitted" if free else _HELD.get(name, "fixed"))
+                else ("fitted" if free else measured.get(name, "fixed"))
             )
             value = float(values[name])
             if name in ("tau", "nu"):  # logit centres -> fractions
@@ -875,8 +883,8 @@ class KlimekModel:
         )
 
 
-#: How the parameters that are not searched are set, where it is not a fixed value.
-_HELD = {
+#: How the parameters measured on the clean side of the peak (not searched) are set.
+_MEASURED = {
     "beta_tau": "least squares on the clean side of the peak",
     "beta_nu": "least squares on the clean side of the peak",
     "sigma_tau": "spread below the peak, net of binomial noise",
