@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from typer.testing import CliRunner
 
 from tallyscope.cli import app
@@ -57,3 +59,10 @@ def test_unknown_scenario_is_a_clear_error():
     result = CliRunner().invoke(app, ["calibrate", "--seeds", "1", "--scenario", "nothing like it"])
     assert result.exit_code != 0
     assert "no scenario starts with" in result.output
+
+
+def test_worker_processes_reproduce_the_serial_table_and_restore_the_environment():
+    before = os.environ.get("NUMBA_NUM_THREADS")
+    run = {"seeds": 2, "n_stations": 2_000, "scenarios": SCENARIOS[:1], "methods": ["integer_peaks", "last_digit"]}  # fmt: skip
+    assert calibrate(**run, workers=2).equals(calibrate(**run, workers=1))
+    assert os.environ.get("NUMBA_NUM_THREADS") == before
