@@ -290,8 +290,11 @@ def test_fit_klimek_json(small_synthetic):
     assert {"tau", "nu", "sigma_tau", "sigma_nu"} <= set(out)
     assert 0 <= out["f_i"]["value"] + out["f_e"]["value"] <= 1
     assert out["settings"]["n_boot"] == 2 and "caveat" in out
+    four = run("fit", "klimek", small_synthetic, "--boot", "2", "--sims", "4", "--json")
+    assert json.loads(four.stdout)["settings"]["n_sims"] == 4
     assert run("fit", "klimek", small_synthetic, "--clean", "odd").exit_code == 1
     assert "centres" in fails("fit", "klimek", small_synthetic, "--centres", "town")
+    assert "n_sims must be an even" in fails("fit", "klimek", small_synthetic, "--sims", "3")
 
 
 def test_fit_mixture_json_writes_station_probabilities(small_synthetic, tmp_path):

@@ -58,6 +58,15 @@ def klimek_command(
             help="Clean centres: commission (default), region, or pooled (the paper's one cloud).",
         ),
     ] = "commission",
+    sims: Annotated[
+        int,
+        typer.Option(
+            "--sims",
+            help="Simulated copies of the election per evaluation (even; 16 halves the "
+            "simulation noise of f_i at twice the time).",
+            min=2,
+        ),
+    ] = 8,
     *,
     load: LoadOptions,
 ) -> None:
@@ -71,6 +80,7 @@ def klimek_command(
             bin_width=bin_width,
             clean=clean,
             centres=centres,
+            n_sims=sims,
             rng=seed,
         )
     print_json(result) if as_json else _print_klimek(result)
