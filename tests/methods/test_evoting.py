@@ -10,7 +10,6 @@ import pytest
 
 import tallyscope as ts
 from tallyscope.methods.evoting import AddedVotes, EvoteResult, EvoteUnit, evote
-from tallyscope.model import build_election
 from tallyscope.results import NotApplicable
 from tallyscope.synth import Fraud, generate
 
@@ -194,32 +193,10 @@ def test_generator_null_is_not_flagged():
 
 
 def _station_group_evote(seed: int) -> ts.Election:
-    """A clean election whose e-vote in each region is a random group of its stations
-    (drawn until a target of 8-20 thousand ballots), taken off the paper count: the null
-    hypothesis of the matched test exactly."""
-    election = generate(6_000, rng=seed).election
-    rng = np.random.default_rng(seed + 10_000)
-    table = election.stations.drop("flags", "row").with_row_index("_i")
-    picked = []
-    for _, group in table.group_by("region", maintain_order=True):
-        order = rng.permutation(group.height)
-        reached = np.cumsum(group["cast"].to_numpy()[order])
-        size = int(np.searchsorted(reached, rng.uniform(8_000, 20_000))) + 1
-        picked.extend(group["_i"].to_numpy()[order[:size]].tolist())
-    counts = ["registered", "issued", "invalid", "valid", *election.parties]
-    evotes = (
-        table.filter(pl.col("_i").is_in(picked))
-        .group_by("region", maintain_order=True)
-        .agg(pl.col(counts).sum())
-        .with_columns(
-            pl.lit("e-vote").alias("commission"),
-            pl.lit("electronic").alias("kind"),
-            pl.lit("evote").alias("channel"),
-        )
-    )
-    paper = table.filter(~pl.col("_i").is_in(picked)).drop("_i", "cast")
-    frame = pl.concat([paper, evotes], how="diagonal_relaxed")
-    return build_election(frame, election.parties, election.info)
+    """A clean election whose e-vote in each region is a random group of its stations, taken
+    off the paper count: the null hypothesis of the matched test exactly."""
+    fraud = Fraud(evote_regions=20, evote_source="stations")
+    return generate(6_000, fraud=fraud, rng=seed).election
 
 
 @pytest.mark.slow

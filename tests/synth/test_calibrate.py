@@ -15,7 +15,8 @@ from tallyscope.synth.calibrate import (
     select_scenarios,
 )
 
-TESTS = [name for name in CALIBRATED if name not in SEED_CAP]
+#: The tests run on paper stations (the e-vote test has its own scenarios).
+TESTS = [name for name in CALIBRATED if name not in SEED_CAP and name != "evote"]
 
 
 def test_small_calibration_table():
@@ -50,9 +51,23 @@ def test_fitted_models_run_on_capped_seeds(monkeypatch):
 
 def test_scenarios_chosen_by_prefix_and_model_seeds_set():
     clean = select_scenarios(["clean"])
-    assert [s.name for s in clean] == ["clean, textbook", "clean, realistic"]
+    assert [s.name for s in clean][:2] == ["clean, textbook", "clean, realistic"]
+    assert all(s.clean for s in clean) and len(clean) == 4  # and the two clean e-vote ones
     table = calibrate(seeds=2, n_stations=1_500, scenarios=clean[:1], methods=["klimek", "last_digit"], workers=1, model_seeds=2)  # fmt: skip
     assert dict(zip(table["method"], table["seeds"], strict=True)) == {"klimek": 2, "last_digit": 2}
+
+
+def test_evote_test_runs_on_the_evote_scenarios_only():
+    evote_scenarios = [s for s in SCENARIOS if s.fraud.evote_regions]
+    run = {"seeds": 6, "n_stations": 3_000, "methods": ["evote", "last_digit"], "workers": 1}
+    table = calibrate(scenarios=[SCENARIOS[1], *evote_scenarios], **run)
+    methods = dict(zip(table["scenario"], table["method"], strict=True))
+    assert methods[SCENARIOS[1].name] == "last_digit" and table.height == 1 + len(evote_scenarios)
+    clean = table.filter(table["clean"] & (table["method"] == "evote"))
+    assert clean.height == 2 and (clean["flag_rate"] <= 0.34).all()
+    swing = table.filter(table["scenario"] == "e-vote swing of 10% of its votes").row(0, named=True)
+    assert swing["flag_rate"] >= 0.5  # 10 % of the e-vote's votes moved is seen
+    assert swing["coverage"] >= 0.5 and abs(swing["mean_error_pct"]) < 25
 
 
 def test_unknown_scenario_is_a_clear_error():

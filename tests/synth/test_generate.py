@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -68,6 +69,28 @@ def test_clustered_fraud_takes_whole_commissions():
 def test_evote_rows_are_electronic():
     s = generate(4_000, fraud=Fraud(evote_regions=5, evote_swing=0.1), rng=5)
     assert ts.summarize(s.election).by_kind["electronic"] == 5
+
+
+def test_evote_from_stations_takes_them_off_paper():
+    fraud = Fraud(f_e=0.05, evote_regions=4, evote_swing=0.05, evote_source="stations")
+    s = generate(4_000, fraud=fraud, rng=6)
+    stations = s.election.stations
+    evote = stations["kind"].to_numpy() == "electronic"
+    assert evote.sum() == 4 and s.truth.fraud.size == stations.height
+    assert (s.truth.fraud == "evote").sum() == 4
+    # every voter is counted once: on paper, or in the e-vote that took their station
+    paper = generate(4_000, fraud=Fraud(f_e=0.05), rng=6).election.stations
+    for column in ("registered", "issued", "invalid", "valid", "cast"):
+        assert stations[column].sum() == paper[column].sum(), column
+    kept = set(stations.filter(~pl.Series(evote))["station"].to_list())
+    assert kept < set(paper["station"].to_list())  # some stations left paper for the e-vote
+    # the truth follows every row: the leader's votes are its clean votes plus the fraud's
+    leader = stations["Leader"].to_numpy()
+    np.testing.assert_array_equal(leader, s.truth.clean_leader + s.truth.stuffed + s.truth.moved)
+    # the e-vote carries the fraud planted in the stations it took, and the swing
+    assert s.truth.moved[evote].sum() > 0
+    with pytest.raises(ValueError, match="evote_source"):
+        generate(1_000, fraud=Fraud(evote_regions=2, evote_source="mail"), rng=0)
 
 
 def test_synth_command_writes_election_and_truth(tmp_path):

@@ -21,8 +21,9 @@ unit's station shares (``percentile``) is reported with either. Monte Carlo p-va
 
 Nationally, the votes the e-vote gave each party beyond what the paper vote of the same
 units predicts (e-vote valid ballots times the paper share of valid ballots, summed over
-units) are given with a bootstrap interval, and the margin between the two national leaders
-is shown in each unit on paper and with the e-vote added.
+units) are given with an interval that carries the same variation as the matched null (what
+the e-vote would have given as a random group of its unit's stations), and the margin between
+the two national leaders is shown in each unit on paper and with the e-vote added.
 
 A flagged unit means the e-vote differs from the unit's paper vote by more than random
 groups of the unit's stations do. E-voters are not such a group: they choose the channel
@@ -153,8 +154,10 @@ class AddedVotes(_Serialisable):
     """The votes the e-vote gave a party beyond the paper prediction, over all units.
 
     ``expected`` is the sum over units of e-vote valid ballots times the party's paper share
-    of valid ballots; ``added = evote_votes - expected``; ``ci`` bootstraps the unit's paper
-    stations (the e-vote's counts are taken as given).
+    of valid ballots; ``added = evote_votes - expected``. ``ci`` is the interval of the votes
+    the e-vote added beyond what its voters would have given as a random group of their
+    unit's stations (the matched null's variation: a pseudo-e-vote assembled from the paper
+    stations, against a bootstrap of them); it covers the votes a planted swing moved.
     """
 
     party: str
@@ -574,29 +577,32 @@ def _matched_null(
 ) -> tuple[np.ndarray, float]:
     """Shares of ``n_sims`` pseudo-stations of exactly ``n`` ballots, each assembled from
     stations drawn with replacement until ``n`` ballots are reached (the last station taken
-    in part); and the mean number of stations a pseudo-station holds."""
-    out = np.empty(n_sims)
+    in part); and the mean number of stations a pseudo-station holds. ``L`` holds the votes
+    of one party (stations) or of several (stations x parties; the shares are then
+    n_sims x parties)."""
+    votes = L.reshape(L.shape[0], -1)
+    out = np.empty((n_sims, votes.shape[1]))
     used = np.empty(n_sims)
     expected = n / R.mean()
     k = int(np.ceil(expected + 5.0 * np.sqrt(expected) * (1.0 + R.std() / R.mean()) + 3))
     start = 0
     while start < n_sims:
-        b = min(max(1, _CHUNK // k), n_sims - start)
-        idx = rng.integers(0, L.size, size=(b, k), dtype=np.int32)
+        b = min(max(1, _CHUNK // (k * votes.shape[1])), n_sims - start)
+        idx = rng.integers(0, R.size, size=(b, k), dtype=np.int32)
         cum_r = np.cumsum(R[idx], axis=1)
         if cum_r[:, -1].min() < n:  # too few stations drawn for some row: draw more
             k *= 2
             continue
-        cum_l = np.cumsum(L[idx], axis=1)
+        cum_l = np.cumsum(votes[idx], axis=1)  # b x k x parties
         j = np.count_nonzero(cum_r < n, axis=1)  # the station that reaches n ballots
         rows = np.arange(b)
         before_r = np.where(j > 0, cum_r[rows, j - 1], 0.0)
-        before_l = np.where(j > 0, cum_l[rows, j - 1], 0.0)
+        before_l = np.where((j > 0)[:, None], cum_l[rows, j - 1], 0.0)
         part = (n - before_r) / R[idx[rows, j]]
-        out[start : start + b] = (before_l + part * L[idx[rows, j]]) / n
+        out[start : start + b] = (before_l + part[:, None] * votes[idx[rows, j]]) / n
         used[start : start + b] = j + part
         start += b
-    return out, float(used.mean())
+    return (out[:, 0] if L.ndim == 1 else out), float(used.mean())
 
 
 def _station_null(
@@ -694,5 +700,28 @@ def _unit(
         "winner_paper": max(parties, key=lambda q: paper_t.votes[q]),
         "winner_with_evote": max(parties, key=lambda q: combined[q]),
         "_p": p,
-        "_expected_draws": evote_t.valid * np.nan_to_num(boot_shares),
+        "_expected_draws": _expected_draws(
+            rng, V, valid, evote_t.valid, paper_valid_share, boot_shares, counts
+        ),
     }
+
+
+def _expected_draws(
+    rng: np.random.Generator,
+    V: np.ndarray,
+    valid: np.ndarray,
+    e_valid: int,
+    paper_share: dict[str, float],
+    boot_shares: np.ndarray,
+    counts: np.ndarray,
+) -> np.ndarray:
+    """Draws of the e-vote's votes per party had its voters been a random group of the unit's
+    stations (n_boot x parties): the paper share of valid ballots plus the difference between
+    a pseudo-e-vote of the e-vote's valid ballots, assembled from the paper stations as in the
+    matched null, and the bootstrap paper share it is set against. This is the variation the
+    matched test allows, so an interval from these draws covers the votes a swing moved."""
+    if e_valid <= 0 or valid.sum() <= 0:
+        return np.zeros((counts.shape[0], V.shape[1]))
+    pseudo, _ = _matched_null(rng, V, valid, e_valid, counts.shape[0])
+    shift = np.nan_to_num(pseudo - boot_shares)
+    return e_valid * (np.array(list(paper_share.values()))[None, :] + shift)

@@ -1,7 +1,8 @@
 """Calibration: every method on synthetic elections whose truth is known.
 
-For each scenario (clean, textbook or realistic; each fraud mechanism at several sizes) and
-each seed, an election is generated and every method is run. The table reports, per scenario
+For each scenario (clean, textbook or realistic; each fraud mechanism at several sizes; an
+e-vote drawn like the paper vote or swung to the leader) and each seed, an election is
+generated and every method that applies is run (the e-vote test on the e-vote scenarios only). The table reports, per scenario
 and method, how often the method flags the election at ``alpha`` (the false-positive rate on
 clean scenarios, the power on the others) and, for methods that estimate a size, the mean
 error against the planted truth and how often the interval covers it.
@@ -24,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from tallyscope.methods.digits import digit_tests
+from tallyscope.methods.evoting import evote
 from tallyscope.methods.integer_peaks import integer_peaks
 from tallyscope.methods.klimek import klimek_fit
 from tallyscope.methods.mixture import mixture_fit
@@ -91,6 +93,16 @@ def _scenarios() -> list[Scenario]:
     out.append(
         Scenario("votes moved at 10 % of stations", realistic, Fraud(f_move=0.1, move=0.3), False)
     )
+    # e-vote scenarios: 20 regions with an e-vote pseudo-station; only the e-vote test runs
+    for source, label in (
+        ("stations", "a random group of stations"),
+        ("voters", "a random sample of voters"),
+    ):
+        fraud = Fraud(evote_regions=20, evote_source=source)
+        out.append(Scenario(f"clean, e-vote {label}", realistic, fraud, True))
+    for swing in (0.05, 0.1):
+        fraud = Fraud(evote_regions=20, evote_source="stations", evote_swing=swing)
+        out.append(Scenario(f"e-vote swing of {swing:.0%} of its votes", realistic, fraud, False))
     return out
 
 
@@ -126,6 +138,13 @@ def _spikes(election: Any, truth: Truth, rng: np.random.Generator) -> Outcome:
     )
 
 
+def _evote(election: Any, truth: Truth, rng: np.random.Generator) -> Outcome:
+    result = evote(election, n_sims=999, n_boot=2000, rng=rng)
+    added = result.added(election.info.leader)
+    moved = float(truth.moved[truth.fraud == "evote"].sum())
+    return Outcome(result.test().pvalue <= ALPHA, added.added, moved, added.ci.low, added.ci.high)
+
+
 def _turnout_share(election: Any, truth: Truth, rng: np.random.Generator) -> Outcome:
     # descriptive, not a test at 0.05: flagged when a correlation leaves the clean range
     result = turnout_share(election, n_boot=100, by_region=False, rng=rng)
@@ -155,6 +174,7 @@ CALIBRATED: dict[str, Callable[[Any, Truth, np.random.Generator], Outcome]] = {
     "second_digit": _digit("second-digit"),
     "spikes": _spikes,
     "turnout_share": _turnout_share,
+    "evote": _evote,
     "klimek": _klimek,
     "mixture": _mixture,
 }
@@ -200,6 +220,12 @@ def _single_threaded_workers(workers: int) -> Iterator[ProcessPoolExecutor]:
                 os.environ[name] = value
 
 
+def _applies(method: str, scenario: Scenario) -> bool:
+    """The e-vote test runs on the scenarios with an e-vote, and only it does (the other
+    methods analyse paper stations, which those scenarios leave as in the realistic ones)."""
+    return (method == "evote") == (scenario.fraud.evote_regions > 0)
+
+
 def calibrate(
     *,
     seeds: int = 200,
@@ -214,7 +240,7 @@ def calibrate(
 
     Columns: ``flag_rate`` (false-positive rate on clean scenarios, power otherwise), its
     binomial standard error, and for size estimates ``mean_error_pct`` (estimate minus truth,
-    in percent of the truth, or of the leader's votes where the truth is zero) and
+    in percent of the truth; not given where the truth is zero) and
     ``coverage`` (share of intervals holding the truth). The fitted models run on the first
     ``model_seeds`` seeds only (default :data:`SEED_CAP`).
     """
@@ -227,7 +253,7 @@ def calibrate(
         (s, base_seed + i, n_stations, chosen)
         for s in scenarios
         for i in range(seeds)
-        if (chosen := tuple(n for n in names if i < cap.get(n, seeds)))
+        if (chosen := tuple(n for n in names if i < cap.get(n, seeds) and _applies(n, s)))
     ]
     workers = workers or min(2, os.cpu_count() or 1)
     if workers > 1:
@@ -303,7 +329,9 @@ def to_markdown(
         f"take seconds to a minute per election and run on the first {cap} seeds only. Klimek flags when its f_i + f_e exceeds 0.05 and its error is that of f_i + f_e (the",
         "truth being the planted fraction of frauded stations); the mixture flags when its interval of",
         "fraudulent votes lies above 1 % of the party's votes; spikes' truth is the share of rounded",
-        "protocols.",
+        "protocols. The e-vote test runs on the e-vote scenarios only (20 regions with an e-vote) and",
+        "flags when its Holm-adjusted smallest p-value is at most 0.05; its size is the votes the swing",
+        "moved, against the e-vote's added votes.",
         "",
         "| scenario | method | seeds | flag rate | ± se | error % | coverage |",
         "|---|---|---|---|---|---|---|",

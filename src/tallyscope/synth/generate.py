@@ -23,8 +23,11 @@ Fraud, planted on top (Klimek et al. 2012 for the first two):
   as needed (Kobak et al. 2016);
 * vote moving in a fraction ``f_move``: a fraction ``move`` of the other parties' votes goes to
   the leader, turnout unchanged;
-* e-vote pseudo-stations (``evote_regions``), one per region, whose leader share is the
-  region's paper share plus ``evote_swing`` (0 draws the e-vote from the paper distribution).
+* e-vote pseudo-stations (``evote_regions``), one per region, of 20,000-60,000 registered
+  voters: with ``evote_source="voters"`` a random sample of the region's voters at its paper
+  rates; with ``"stations"`` a random group of the region's stations, summed and taken off the
+  paper count (the null of the e-vote test exactly). ``evote_swing`` then moves that share of
+  the e-vote's valid votes from the other parties to the leader.
 
 Every changed ballot is recorded in :class:`Truth`.
 
@@ -80,6 +83,7 @@ class Fraud:
     move: float = 0.3
     evote_regions: int = 0
     evote_swing: float = 0.0
+    evote_source: str = "voters"  # or "stations": see the module docstring
     clustered: bool = False  # fraud chosen by whole commissions rather than stations
 
 
@@ -176,6 +180,8 @@ def generate(
     )
     if h.mode not in ("realistic", "independent"):
         raise ValueError("heterogeneity mode must be 'realistic' or 'independent'")
+    if fraud.evote_source not in ("voters", "stations"):
+        raise ValueError(f"evote_source must be 'voters' or 'stations', not {fraud.evote_source!r}")
 
     region = np.sort(rng.integers(0, n_regions, n_stations))
     region[:n_regions] = np.arange(n_regions)  # every region has a station
@@ -241,12 +247,26 @@ def generate(
         | {name: votes[:, j] for j, name in enumerate(names)}
     ).with_columns(pl.lit(Kind.REGULAR.value).alias("kind"), pl.lit("paper").alias("channel"))
     if fraud.evote_regions:
-        extra, extra_truth = _evote(rng, frame, names, fraud, n_regions)
+        if fraud.evote_source == "voters":
+            extra, swung = _evote(rng, frame, names, fraud)
+            extra_stuffed = np.zeros(extra.height, dtype=np.int64)
+            extra_moved, extra_clean = swung, extra["Leader"].to_numpy() - swung
+        else:
+            extra, groups, swung = _evote_from_stations(rng, frame, names, fraud)
+            on_paper = np.ones(n_stations, dtype=bool)
+            for group in groups:
+                on_paper[group] = False
+            extra_stuffed = np.array([stuffed[g].sum() for g in groups], dtype=np.int64)
+            extra_moved = np.array([moved[g].sum() for g in groups], dtype=np.int64) + swung
+            extra_clean = np.array([clean_leader[g].sum() for g in groups], dtype=np.int64)
+            frame = frame.filter(pl.Series(on_paper))
+            labels, stuffed, moved = labels[on_paper], stuffed[on_paper], moved[on_paper]
+            clean_leader = clean_leader[on_paper]
         frame = pl.concat([frame, extra], how="diagonal_relaxed")
         labels = np.concatenate([labels, np.full(extra.height, "evote", dtype=object)])
-        stuffed = np.concatenate([stuffed, np.zeros(extra.height, dtype=np.int64)])
-        moved = np.concatenate([moved, extra_truth])
-        clean_leader = np.concatenate([clean_leader, extra["Leader"].to_numpy() - extra_truth])
+        stuffed = np.concatenate([stuffed, extra_stuffed])
+        moved = np.concatenate([moved, extra_moved])
+        clean_leader = np.concatenate([clean_leader, extra_clean])
     config = {
         "n_stations": n_stations,
         "n_regions": n_regions,
@@ -337,11 +357,25 @@ def _take_votes(others: np.ndarray, need: np.ndarray) -> np.ndarray:
     return take
 
 
+def _swing(rng: np.random.Generator, votes: np.ndarray, swing: float, leader: float) -> int:
+    """Move ``swing`` of the valid votes (in expectation, at a leader share ``leader``) from the
+    other parties to the leader, in place; return the votes moved."""
+    take = rng.binomial(votes[1:], min(1.0, max(0.0, swing / max(1e-9, 1.0 - leader))))
+    votes[1:] -= take
+    votes[0] += take.sum()
+    return int(take.sum())
+
+
+def _evote_row(region: str, counts: dict[str, int], names: list[str]) -> dict[str, object]:
+    return {"region": region, "commission": "e-vote", "station": None, "kind": Kind.ELECTRONIC.value,
+            "channel": "evote", "valid": counts["issued"] - counts["invalid"]} | counts  # fmt: skip
+
+
 def _evote(
-    rng: np.random.Generator, frame: pl.DataFrame, names: list[str], fraud: Fraud, n_regions: int
+    rng: np.random.Generator, frame: pl.DataFrame, names: list[str], fraud: Fraud
 ) -> tuple[pl.DataFrame, np.ndarray]:
-    """One e-vote pseudo-station per region, drawn from the region's paper result; with a
-    swing, that share of the e-vote's valid votes moves from the others to the leader."""
+    """One e-vote pseudo-station per region, a random sample of the region's voters at its
+    paper rates, then the swing; returns the rows and the votes the swing moved."""
     regions = frame["region"].unique(maintain_order=True).to_list()[: fraud.evote_regions]
     rows, moved = [], []
     for region in regions:
@@ -354,16 +388,34 @@ def _evote(
         invalid = int(rng.binomial(G, totals["invalid"] / max(totals["issued"], 1)))
         shares = np.array([totals[n] for n in names], dtype=float)
         votes = rng.multinomial(G - invalid, shares / shares.sum())
-        take = rng.binomial(
-            votes[1:],
-            min(1.0, max(0.0, fraud.evote_swing / max(1e-9, 1 - shares[0] / shares.sum()))),
-        )
-        votes[1:] -= take
-        votes[0] += take.sum()
-        moved.append(int(take.sum()))
+        moved.append(_swing(rng, votes, fraud.evote_swing, shares[0] / shares.sum()))
+        counts = {"registered": V, "issued": G, "invalid": invalid}
         rows.append(
-            {"region": region, "commission": "e-vote", "station": None, "registered": V, "issued": G,
-             "invalid": invalid, "valid": G - invalid, "kind": Kind.ELECTRONIC.value, "channel": "evote"}
-            | {n: int(v) for n, v in zip(names, votes, strict=True)}
-        )  # fmt: skip
+            _evote_row(region, counts | dict(zip(names, votes.tolist(), strict=True)), names)
+        )
     return pl.DataFrame(rows), np.array(moved, dtype=np.int64)
+
+
+def _evote_from_stations(
+    rng: np.random.Generator, frame: pl.DataFrame, names: list[str], fraud: Fraud
+) -> tuple[pl.DataFrame, list[np.ndarray], np.ndarray]:
+    """One e-vote pseudo-station per region, the sum of a random group of its stations (drawn
+    until 20,000-60,000 registered voters), then the swing; returns the rows, each group's
+    station indices and the votes the swing moved."""
+    region = frame["region"].to_numpy()
+    counts = frame.select(["registered", "issued", "invalid", *names]).to_numpy()
+    rows, groups, moved = [], [], []
+    for name in frame["region"].unique(maintain_order=True).to_list()[: fraud.evote_regions]:
+        members = rng.permutation(np.flatnonzero(region == name))
+        reached = np.cumsum(counts[members, 0])
+        size = min(
+            int(np.searchsorted(reached, rng.integers(20_000, 60_000))) + 1, members.size - 1
+        )
+        group = np.sort(members[: max(size, 1)])
+        total = counts[group].sum(axis=0)
+        votes = total[3:].copy()
+        moved.append(_swing(rng, votes, fraud.evote_swing, votes[0] / max(votes.sum(), 1)))
+        summed = {"registered": int(total[0]), "issued": int(total[1]), "invalid": int(total[2])}
+        rows.append(_evote_row(name, summed | dict(zip(names, votes.tolist(), strict=True)), names))
+        groups.append(group)
+    return pl.DataFrame(rows), groups, np.array(moved, dtype=np.int64)
