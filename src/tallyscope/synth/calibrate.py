@@ -2,10 +2,11 @@
 
 For each scenario (clean, textbook or realistic; each fraud mechanism at several sizes; an
 e-vote drawn like the paper vote or swung to the leader) and each seed, an election is
-generated and every method that applies is run (the e-vote test on the e-vote scenarios only). The table reports, per scenario
-and method, how often the method flags the election at ``alpha`` (the false-positive rate on
-clean scenarios, the power on the others) and, for methods that estimate a size, the mean
-error against the planted truth and how often the interval covers it.
+generated and every method that applies is run (the e-vote test on the e-vote scenarios
+only). The table reports, per scenario and method, how often the method flags the election
+at ``alpha`` (the false-positive rate on clean scenarios, the power on the others) and, for
+methods that estimate a size, the mean error against the planted truth and how often the
+interval covers it.
 
 A method enters through :data:`CALIBRATED`: a function of (election, truth, rng) returning a
 :class:`Outcome`. Seeds are ``base_seed + i``; scenarios run in worker processes.

@@ -366,7 +366,7 @@ def _swing(rng: np.random.Generator, votes: np.ndarray, swing: float, leader: fl
     return int(take.sum())
 
 
-def _evote_row(region: str, counts: dict[str, int], names: list[str]) -> dict[str, object]:
+def _evote_row(region: str, counts: dict[str, int]) -> dict[str, object]:
     return {"region": region, "commission": "e-vote", "station": None, "kind": Kind.ELECTRONIC.value,
             "channel": "evote", "valid": counts["issued"] - counts["invalid"]} | counts  # fmt: skip
 
@@ -390,9 +390,7 @@ def _evote(
         votes = rng.multinomial(G - invalid, shares / shares.sum())
         moved.append(_swing(rng, votes, fraud.evote_swing, shares[0] / shares.sum()))
         counts = {"registered": V, "issued": G, "invalid": invalid}
-        rows.append(
-            _evote_row(region, counts | dict(zip(names, votes.tolist(), strict=True)), names)
-        )
+        rows.append(_evote_row(region, counts | dict(zip(names, votes.tolist(), strict=True))))
     return pl.DataFrame(rows), np.array(moved, dtype=np.int64)
 
 
@@ -416,6 +414,6 @@ def _evote_from_stations(
         votes = total[3:].copy()
         moved.append(_swing(rng, votes, fraud.evote_swing, votes[0] / max(votes.sum(), 1)))
         summed = {"registered": int(total[0]), "issued": int(total[1]), "invalid": int(total[2])}
-        rows.append(_evote_row(name, summed | dict(zip(names, votes.tolist(), strict=True)), names))
+        rows.append(_evote_row(name, summed | dict(zip(names, votes.tolist(), strict=True))))
         groups.append(group)
     return pl.DataFrame(rows), groups, np.array(moved, dtype=np.int64)
