@@ -701,7 +701,13 @@ def _unit(
         "winner_with_evote": max(parties, key=lambda q: combined[q]),
         "_p": p,
         "_expected_draws": _expected_draws(
-            rng, V, valid, evote_t.valid, paper_valid_share, boot_shares, counts
+            rng,
+            V,
+            valid,
+            evote_t.valid,
+            np.array([paper_valid_share[q] for q in parties]),
+            boot_shares,
+            counts,
         ),
     }
 
@@ -711,7 +717,7 @@ def _expected_draws(
     V: np.ndarray,
     valid: np.ndarray,
     e_valid: int,
-    paper_share: dict[str, float],
+    paper_share: np.ndarray,
     boot_shares: np.ndarray,
     counts: np.ndarray,
 ) -> np.ndarray:
@@ -724,4 +730,4 @@ def _expected_draws(
         return np.zeros((counts.shape[0], V.shape[1]))
     pseudo, _ = _matched_null(rng, V, valid, e_valid, counts.shape[0])
     shift = np.nan_to_num(pseudo - boot_shares)
-    return e_valid * (np.array(list(paper_share.values()))[None, :] + shift)
+    return e_valid * (paper_share[None, :] + shift)
