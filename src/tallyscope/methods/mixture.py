@@ -70,7 +70,7 @@ CAVEAT = (
     "look like incremental fraud to it. Read its fraud classes as departures from a normal "
     "clean cloud around each commission, not as proof of fraud. On synthetic elections with 10 % "
     "incremental fraud its total is 2-4 % low: the interval covers the planted total in 90 % of "
-    "seeds at 20,000 stations but rarely at 100,000, where it is narrower than that bias."
+    "seeds at 20,000 stations and in none of 6 at 100,000, where it is narrower than that bias."
 )
 CONTEXTS = ("commission", "region", "national")
 
