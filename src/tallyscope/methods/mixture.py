@@ -825,8 +825,9 @@ class _Posterior:
         return np.concatenate([self.phi[: self.head], [0.0, 0.0], self.phi[-3:]])
 
     def scores(self, psi: np.ndarray) -> np.ndarray:
-        """Per-station score of the log likelihood in psi (stations x coordinates), by
-        Fisher's identity (each station's expected complete-data score), from one E-step."""
+        """Per-station estimating function in psi (stations x coordinates), from one E-step:
+        the score of the log likelihood by Fisher's identity (each station's expected
+        complete-data score), its clean coordinates weighted as in the M-step."""
         f, grid, head = self.f, self.f.grid, self.head
         phi, shift = self.to_phi(psi)
         e = f.evaluate(phi, shift=shift)
