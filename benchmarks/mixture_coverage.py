@@ -54,7 +54,9 @@ def main() -> None:
         seconds = time.perf_counter() - start
         truth = s.truth.anomalous_votes
         errors.append(100 * (r.fraudulent_votes.value / truth - 1))
-        line = f"seed {seed:3d}: {r.fraudulent_votes.value:12,.0f} for {truth:,} ({errors[-1]:+.1f} %)"
+        line = (
+            f"seed {seed:3d}: {r.fraudulent_votes.value:12,.0f} for {truth:,} ({errors[-1]:+.1f} %)"
+        )
         ci = r.fraudulent_votes.ci
         if ci is not None:
             widths.append(100 * (ci.high - ci.low) / truth)
