@@ -495,7 +495,7 @@ class MixtureModel:
             ((self.theta_min, _THETA_I_MAX), _THETA_E_BOUNDS),
         )
         fitter = _Fitter(data_model, design, grid, layout)
-        phi, ll, iterations, converged = fitter.fit(self.max_iter, self.tol)
+        phi, iterations, converged = fitter.fit(self.max_iter, self.tol)
         if not converged:
             warnings.warn(
                 f"the mixture EM did not converge in {self.max_iter} iterations",
@@ -504,6 +504,7 @@ class MixtureModel:
             )
         weights, coef, sigma = layout.unpack(phi)
         final = fitter.evaluate(phi, with_votes=True)
+        ll = final.ll
         posterior = (
             _Posterior(fitter, phi, rng, self.n_draws, self.level).run(ll) if self.n_draws else None
         )
@@ -712,9 +713,7 @@ class _Fitter:
         clean class, which then absorbs small incremental fraud."""
         return 1.0 - e.post[:, self.grid.cls == 2].sum(axis=1)
 
-    def squarem(
-        self, phi: np.ndarray, max_iter: int, tol: float
-    ) -> tuple[np.ndarray, float, int, bool]:
+    def squarem(self, phi: np.ndarray, max_iter: int, tol: float) -> tuple[np.ndarray, int, bool]:
         """SQUAREM (Varadhan & Roland 2008, scheme S3, with their step-length control) around
         the EM map. The clean M-step is weighted, so the map's fixed point is a root of
         estimating equations rather than a maximum of the likelihood, which need not rise at
@@ -726,7 +725,6 @@ class _Fitter:
             e = self.evaluate(phi)
             return self.m_step(phi, e), e.ll
 
-        ll = -np.inf
         step_max = 1.0
         for iteration in range(1, max_iter + 1):
             phi1, _ = step(phi)
@@ -747,25 +745,22 @@ class _Fitter:
             moved = float(np.max(np.abs(self.layout.natural(new) - self.layout.natural(phi))))
             phi = new
             if moved < tol:
-                return phi, ll, iteration, True
-        return phi, ll, max_iter, False
+                return phi, iteration, True
+        return phi, max_iter, False
 
-    def fit(
-        self, max_iter: int, tol: float, rounds: int = 6
-    ) -> tuple[np.ndarray, float, int, bool]:
+    def fit(self, max_iter: int, tol: float, rounds: int = 6) -> tuple[np.ndarray, int, bool]:
         """EM to convergence, re-placing the nodes at the fitted clean distribution until it
         no longer moves (by 1 % of a standard deviation)."""
         phi = self.initial()
         total = 0
         converged = False
-        ll = -np.inf
         for _ in range(rounds):
             self.place_nodes(phi)
-            phi, ll, iterations, converged = self.squarem(phi, max_iter, tol)
+            phi, iterations, converged = self.squarem(phi, max_iter, tol)
             total += iterations
             if self.drift(phi) < 0.01:
                 break
-        return phi, ll, total, converged
+        return phi, total, converged
 
 
 def _scatter(e: _Pass, centre: np.ndarray) -> np.ndarray:
