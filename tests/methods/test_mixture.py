@@ -20,7 +20,15 @@ from tallyscope.methods._kernels.mixture import (
     mixture_pass_numpy,
     node_rule,
 )
-from tallyscope.methods.mixture import CLASSES, MixtureModel, _Design, _Grid, mixture_fit
+from tallyscope.methods.mixture import (
+    CLASSES,
+    MixtureModel,
+    _Design,
+    _Grid,
+    _select,
+    mixture_fit,
+)
+from tallyscope.model import ANALYSED_KINDS
 from tallyscope.synth import Fraud, generate
 
 
@@ -139,6 +147,20 @@ def test_planted_fraud_detected_and_size_in_interval(frauded):
     extreme = synth.truth.fraud[index] == "extreme"
     assert table["p_extreme"].to_numpy()[extreme].mean() > 0.9
     assert table["p_extreme"].to_numpy()[~extreme].mean() < 0.01
+
+
+def test_fit_stops_at_the_solution(frauded):
+    """The weighted clean step makes the likelihood flat near the solution; the fit must not
+    stop there early: 40 more EM steps barely move the class probabilities."""
+    synth, _ = frauded
+    model = MixtureModel(n_draws=0)
+    fitter = model._fitter(_select(synth.election, None, ANALYSED_KINDS, 100)[0])
+    phi, _, converged = fitter.fit(model.max_iter, model.tol)
+    assert converged
+    start = fitter.layout.unpack(phi)[0].pi
+    for _ in range(40):
+        phi = fitter.m_step(phi, fitter.evaluate(phi))
+    np.testing.assert_allclose(fitter.layout.unpack(phi)[0].pi, start, atol=1e-3)
 
 
 def test_clean_election_not_accused(clean):

@@ -483,18 +483,8 @@ class MixtureModel:
         seed = self.rng if isinstance(self.rng, int) else None
         rng = check_rng(self.rng)
         data, ids = _select(election, party, kinds, self.min_registered)
-        # invalid (and issued but uncast) ballots belong to no party and fraud does not touch
-        # them: the model sees voters who cast a valid vote and those who did not
-        data_model = dataclasses.replace(data, V=data.V - data.G + data.valid, G=data.valid)
-        (region, Z), names = _covariates(data_model, self.context)
-        design = _Design(region, Z, names)
-        grid = _Grid.build(self.k, tuple(float(a) for a in self.alphas))
-        layout = _Layout(
-            len(grid.alphas),
-            design.p,
-            ((self.theta_min, _THETA_I_MAX), _THETA_E_BOUNDS),
-        )
-        fitter = _Fitter(data_model, design, grid, layout)
+        fitter = self._fitter(data)
+        design, grid, layout = fitter.design, fitter.grid, fitter.layout
         phi, iterations, converged = fitter.fit(self.max_iter, self.tol)
         if not converged:
             warnings.warn(
@@ -520,6 +510,19 @@ class MixtureModel:
             converged, self.get_params(), seed, self.level,
         )  # fmt: skip
         return self
+
+    def _fitter(self, data: StationData) -> _Fitter:
+        """The EM machinery for the selected stations under these hyperparameters."""
+        # invalid (and issued but uncast) ballots belong to no party and fraud does not touch
+        # them: the model sees voters who cast a valid vote and those who did not
+        data_model = dataclasses.replace(data, V=data.V - data.G + data.valid, G=data.valid)
+        (region, Z), names = _covariates(data_model, self.context)
+        design = _Design(region, Z, names)
+        grid = _Grid.build(self.k, tuple(float(a) for a in self.alphas))
+        layout = _Layout(
+            len(grid.alphas), design.p, ((self.theta_min, _THETA_I_MAX), _THETA_E_BOUNDS)
+        )
+        return _Fitter(data_model, design, grid, layout)
 
     def result(self) -> MixtureResult:
         """The fitted :class:`MixtureResult` (call :meth:`fit` first)."""
