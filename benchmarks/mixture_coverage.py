@@ -65,7 +65,9 @@ def main() -> None:
         print(f"{line}  {seconds:.0f} s", flush=True)
         if args.by_class:
             print(_by_class(s, r))
-    summary = f"error mean {np.mean(errors):+.2f} %, sd {np.std(errors, ddof=1):.2f} %"
+    summary = f"error mean {np.mean(errors):+.2f} %"
+    if len(errors) > 1:
+        summary += f", sd {np.std(errors, ddof=1):.2f} %"
     if covered:
         summary = (
             f"covered {sum(covered)}/{len(covered)} = {np.mean(covered):.0%}; {summary}; "
