@@ -154,7 +154,8 @@ def test_fit_stops_at_the_solution(frauded):
     stop there early: 40 more EM steps barely move the class probabilities."""
     synth, _ = frauded
     model = MixtureModel(n_draws=0)
-    fitter = model._fitter(_select(synth.election, None, ANALYSED_KINDS, 100)[0])
+    data = _select(synth.election, None, ANALYSED_KINDS, model.min_registered)[0]
+    fitter = model._fitter(data)
     phi, _, converged = fitter.fit(model.max_iter, model.tol)
     assert converged
     start = fitter.layout.unpack(phi)[0].pi

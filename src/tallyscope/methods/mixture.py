@@ -294,7 +294,13 @@ class _Layout:
 
     @property
     def size(self) -> int:
-        return 4 + 2 * (self.n_alpha - 1) + 2 * self.p + 3
+        return self.head + 2 * self.p + 3
+
+    @property
+    def head(self) -> int:
+        """Coordinates of the mixture weights: two class log-ratios, two scales and the alpha
+        log-ratios of each fraud class."""
+        return 4 + 2 * (self.n_alpha - 1)
 
     def pack(self, w: _Weights, coef: np.ndarray, sigma: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
@@ -316,15 +322,14 @@ class _Layout:
         probabilities as such (a weight that tends to 0 moves forever on the log scale), log
         scales, coefficients, log sds and the atanh correlation as packed."""
         w = self.unpack(phi)[0]
-        head = 4 + 2 * (self.n_alpha - 1)
-        return np.concatenate([w.pi, w.v.ravel(), np.log(w.theta), _clamp(phi, self)[head:]])
+        return np.concatenate([w.pi, w.v.ravel(), np.log(w.theta), _clamp(phi, self)[self.head :]])
 
     def unpack(self, phi: np.ndarray) -> tuple[_Weights, np.ndarray, np.ndarray]:
         phi = _clamp(phi, self)
         a = self.n_alpha - 1
         lr, t = phi[0:2], phi[2:4]
         lv = (phi[4 : 4 + a], phi[4 + a : 4 + 2 * a])
-        o = 4 + 2 * a
+        o = self.head
         coef = phi[o : o + 2 * self.p].reshape(self.p, 2)
         ls1, ls2, z = phi[o + 2 * self.p :]
         pi = special.softmax(np.concatenate([[0.0], lr]))
@@ -347,7 +352,7 @@ def _to_logit(u: float) -> float:
 
 def _clamp(phi: np.ndarray, layout: _Layout) -> np.ndarray:
     phi = np.array(phi, dtype=float)
-    head = 4 + 2 * (layout.n_alpha - 1)
+    head = layout.head
     phi[:head] = np.clip(phi[:head], -_CLAMP, _CLAMP)
     tail = phi.size - 3
     phi[tail : tail + 2] = np.clip(phi[tail : tail + 2], -6.0, 3.0)
@@ -828,7 +833,7 @@ class _Posterior:
         self.n_draws = n_draws
         self.level = level
         self.a = fitter.layout.n_alpha - 1
-        self.head = 4 + 2 * self.a
+        self.head = fitter.layout.head
         self.dim = self.head + 2 + 3
         self.weights_hat = fitter.layout.unpack(phi)[0]
 
