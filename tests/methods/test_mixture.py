@@ -23,6 +23,7 @@ from tallyscope.methods._kernels.mixture import (
 from tallyscope.methods.mixture import (
     CLASSES,
     MixtureModel,
+    _commission_levels,
     _Design,
     _Grid,
     _select,
@@ -126,9 +127,12 @@ def test_weighted_design_fit_is_weighted_least_squares():
     w[:20] = 0.0  # nil weight: as if the station were not there
     X = np.column_stack([np.eye(4)[region], Z])
     expected = np.linalg.lstsq(X * np.sqrt(w)[:, None], y * np.sqrt(w)[:, None], rcond=None)[0]
-    np.testing.assert_allclose(_Design(region, Z, ["a", "b"]).fit(y, w), expected, atol=1e-10)
-    kept = _Design(region[20:], Z[20:], ["a", "b"]).fit(y[20:], w[20:])
-    np.testing.assert_allclose(_Design(region, Z, ["a", "b"]).fit(y, w), kept, atol=1e-10)
+    # the design standardises its columns: compare the fitted centres
+    design = _Design(region, Z, ["a", "b"])
+    fitted = design.predict(design.fit(y, w))
+    np.testing.assert_allclose(fitted, X @ expected, atol=1e-10)
+    kept = _Design(region[20:], Z[20:], ["a", "b"])
+    np.testing.assert_allclose(kept.predict(kept.fit(y[20:], w[20:])), fitted[20:], atol=1e-10)
 
 
 def test_planted_fraud_detected_and_size_in_interval(frauded):
@@ -162,6 +166,52 @@ def test_fit_stops_at_the_solution(frauded):
     for _ in range(40):
         phi = fitter.m_step(phi, fitter.evaluate(phi))
     np.testing.assert_allclose(fitter.layout.unpack(phi)[0].pi, start, atol=1e-3)
+
+
+def test_commission_levels_leave_the_station_and_weigh_by_cleanness():
+    synth = generate(400, rng=7)
+    data = _select(synth.election, None, ANALYSED_KINDS, 100)[0]
+    rng = np.random.default_rng(8)
+    clean = rng.uniform(0.0, 1.0, data.n)
+    region, com = data.region, data.commission
+    clean[com == com[0]] = 0.0  # a commission with no clean-looking station
+    levels = _commission_levels(data, region, clean)
+    y = np.log((data.G + 0.5) / (data.V - data.G + 0.5))
+    for i in rng.choice(data.n, 30, replace=False).tolist() + [0]:
+        others = np.arange(data.n) != i
+        national = np.sum(clean[others] * y[others]) / clean[others].sum()
+        in_region = others & (region == region[i])
+        regional = (np.sum(clean[in_region] * y[in_region]) + national) / (
+            clean[in_region].sum() + 1.0
+        )
+        in_commission = others & (com == com[i])
+        expected = (np.sum(clean[in_commission] * y[in_commission]) + regional) / (
+            clean[in_commission].sum() + 1.0
+        )
+        assert levels[i, 0] == pytest.approx(expected, rel=1e-12)
+        if i == 0:  # no clean-looking station in its commission: its region's level
+            assert levels[i, 0] == pytest.approx(regional, rel=1e-12)
+    # the station's own counts do not enter its level
+    data.G[5] = data.V[5]
+    np.testing.assert_allclose(_commission_levels(data, region, clean)[5], levels[5], rtol=1e-12)
+
+
+def test_weighted_commission_context_recovers_planted_fraud(frauded):
+    synth, _ = frauded
+    model = MixtureModel(context="commission-weighted", rng=0, n_draws=50)
+    result = model.fit(synth.election).result()
+    assert result.converged
+    assert result.settings["context"] == "commission-weighted"
+    truth = synth.truth.anomalous_votes
+    ci = result.fraudulent_votes.ci
+    assert ci.low <= truth <= ci.high, (truth, result.fraudulent_votes)
+    assert "commission clean logit share" in result.parameters["clean_covariates"]
+    # at the solution the levels have settled: recomputing them changes nothing
+    data = _select(synth.election, None, ANALYSED_KINDS, model.min_registered)[0]
+    fitter = model._fitter(data)
+    phi, _, converged = fitter.fit(model.max_iter, model.tol)
+    assert converged
+    assert fitter.refresh_levels(phi) is None
 
 
 def test_clean_election_not_accused(clean):

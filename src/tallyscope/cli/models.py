@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations`: Typer reads these annotations at run time.
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,8 +26,11 @@ from tallyscope.cli._common import (
     print_json,
 )
 from tallyscope.methods.klimek import KlimekResult, klimek_fit
-from tallyscope.methods.mixture import MixtureResult, mixture_fit
+from tallyscope.methods.mixture import CONTEXTS, MixtureResult, mixture_fit
 from tallyscope.results import Estimate
+
+#: The mixture model's choices of what a station's clean centre depends on.
+MixtureContext = StrEnum("MixtureContext", {c.replace("-", "_"): c for c in CONTEXTS})
 
 fit_app = typer.Typer(
     help="Fit a fraud model to an election: klimek (Klimek et al. 2012) or mixture (eforensics).",
@@ -101,13 +105,20 @@ def mixture_command(
             help="Where to write every station's class probabilities (CSV, or .parquet).",
         ),
     ] = Path("mixture-stations.csv"),
+    context: Annotated[
+        MixtureContext,
+        typer.Option(
+            "--context",
+            help="What a station's clean centre depends on (docs/methods/mixture.md).",
+        ),
+    ] = MixtureContext.commission,
     *,
     load: LoadOptions,
 ) -> None:
     """Finite mixture (eforensics): class probabilities, fraudulent votes, every station's."""
     election = load_target(target, load)
     with err_console.status("fitting the mixture model", spinner="dots"):
-        result = mixture_fit(election, party=party, rng=seed)
+        result = mixture_fit(election, party=party, rng=seed, context=context.value)
     path = result.write_station_probabilities(stations_out)
     if as_json:
         print_json(result.to_dict() | {"station_probabilities": str(path)})
