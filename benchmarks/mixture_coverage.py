@@ -2,7 +2,8 @@
 the tests; the table in docs/methods/mixture.md).
 
     python benchmarks/mixture_coverage.py --stations 20000 --seeds 1 60 [--fi 0.1 --fe 0.03]
-        [--context commission] [--flat] [--no-interval] [--by-class]
+        [--context commission|commission-weighted|region|national] [--flat] [--no-interval]
+        [--by-class]
 
 For each seed: ``generate(N, fraud=Fraud(f_i, f_e), rng=seed)``, then
 ``mixture_fit(election, rng=0)``; prints one line per seed (estimate, error against
