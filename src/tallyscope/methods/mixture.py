@@ -72,7 +72,7 @@ CAVEAT = (
     "clean cloud around each commission, not as proof of fraud. On synthetic elections with 10 % "
     "incremental fraud its total is 1-3 % low: the interval covers the planted total in 93 of "
     "100 seeds at 20,000 stations but in 2 of 6 at 100,000, where it is as narrow as that bias "
-    "(context='commission-weighted': no bias, but covered in 16 of 20 at 100,000, and 8.5 % of "
+    "(context='commission-weighted': no bias, but covered in 25 of 30 at 100,000, and 8.5 % of "
     "stations incremental on Poland's first round)."
 )
 CONTEXTS = ("commission", "commission-weighted", "region", "national")
