@@ -25,7 +25,6 @@ from tallyscope.methods.klimek import (
     KlimekModel,
     KlimekResult,
     _clean_spreads,
-    _logits,
     _starts,
     klimek_fit,
 )
@@ -112,7 +111,7 @@ def test_clean_spreads_measured_below_the_peak():
     flat = Heterogeneity(region=(0.0, 0.0), commission=(0.0, 0.0), station=(0.3, 0.4), mode="independent")  # fmt: skip
     election = generate(50_000, heterogeneity=flat, rng=4).election
     data = station_data(election)
-    lt, ls = _logits(data)
+    lt, ls = data.empirical_logits().T
     resid = np.column_stack([lt - np.median(lt), ls - np.median(ls)])
     sigma_tau, sigma_nu = _clean_spreads(resid, data)
     assert sigma_tau == pytest.approx(0.3, abs=0.03)

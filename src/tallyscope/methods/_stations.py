@@ -59,6 +59,16 @@ class StationData:
         with np.errstate(divide="ignore", invalid="ignore"):
             return 100.0 * self.L / self.R
 
+    def empirical_logits(self) -> np.ndarray:
+        """Empirical logits (stations x 2) of turnout G/V and of the party's share of the valid
+        votes L/valid, with a half count added to each cell."""
+        return np.column_stack(
+            [
+                np.log((self.G + 0.5) / (self.V - self.G + 0.5)),
+                np.log((self.L + 0.5) / (self.valid - self.L + 0.5)),
+            ]
+        )
+
     def subset(self, mask: np.ndarray, reason: str | None = None) -> StationData:
         """The stations where ``mask`` holds; the others are counted under ``reason``."""
         excluded = dict(self.excluded)

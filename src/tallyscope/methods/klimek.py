@@ -410,18 +410,12 @@ def _histogram(bins: tuple[np.ndarray, np.ndarray], n_bins: int) -> np.ndarray:
 
 def _main_peak(data: StationData) -> tuple[float, float]:
     """Logit turnout and share at the top of the smoothed fingerprint (the main peak)."""
-    lt, ls = _logits(data)
+    lt, ls = data.empirical_logits().T
     edges = np.linspace(-6.0, 6.0, 121)
     counts, _, _ = np.histogram2d(lt, ls, bins=[edges, edges])
     i, j = np.unravel_index(np.argmax(ndimage.gaussian_filter(counts, 2.0)), counts.shape)
     centres = 0.5 * (edges[:-1] + edges[1:])
     return float(centres[i]), float(centres[j])
-
-
-def _logits(data: StationData) -> tuple[np.ndarray, np.ndarray]:
-    lt = np.log((data.G + 0.5) / (data.V - data.G + 0.5))
-    ls = np.log((data.L + 0.5) / (data.valid - data.L + 0.5))
-    return lt, ls
 
 
 #: Pseudo-count of the shrinkage of a region's or commission's centre towards the level above
@@ -438,7 +432,7 @@ def _clean_side(data: StationData, peak: tuple[float, float], window: float) -> 
     fraud's product, and cutting them would bias low-share regions' centres up).
     """
     inside = np.ones(data.n, dtype=bool)
-    for x, centre in zip(_logits(data), peak, strict=True):
+    for x, centre in zip(data.empirical_logits().T, peak, strict=True):
         inside &= x - centre <= window * max(_spread_below(x, centre), 0.05)
     return inside
 
@@ -684,7 +678,7 @@ class KlimekModel:
         q = 1.0 - data.valid / data.R
         peak = _main_peak(data)
         inside = _clean_side(data, peak, float(self.window))
-        logits = np.column_stack([*_logits(data), np.log(V)])
+        logits = np.column_stack([data.empirical_logits(), np.log(V)])
         offsets = _clean_offsets(data, logits, inside, self.centres)
         c = np.zeros((data.n, 3))
         c[:, 0] = logits[:, 2] - offsets[:, 2]  # log size relative to the surroundings

@@ -279,11 +279,8 @@ def _covariates(data: StationData, context: str) -> tuple[np.ndarray, np.ndarray
         columns.append(np.log(np.maximum(size, 1.0))[com])
         names += ["commission mean log registered", "log commission stations"]
     if context == "commission":
-        for name, (x, n_) in (
-            ("commission median logit turnout", (data.G, data.V)),
-            ("commission median logit share", (data.L, data.G)),
-        ):
-            value = np.log((x + 0.5) / (n_ - x + 0.5))
+        medians = ("commission median logit turnout", "commission median logit share")
+        for name, value in zip(medians, data.empirical_logits().T, strict=True):
             fallback = _group_median(value, region)
             columns.append(loo_group_median(value, data.commission, fallback))
             names.append(name)
@@ -309,12 +306,7 @@ def _commission_levels(data: StationData, region: np.ndarray, clean: np.ndarray)
     sees around it sets its clean centre. One pseudo-station at the level of the region's
     other stations (itself so weighted, with one at the national level) is added, so that a
     commission with no clean-looking station left takes its region's level, smoothly."""
-    y = np.column_stack(
-        [
-            np.log((data.G + 0.5) / (data.V - data.G + 0.5)),
-            np.log((data.L + 0.5) / (data.G - data.L + 0.5)),
-        ]
-    )
+    y = data.empirical_logits()
     com = data.commission
     C, R = int(com.max()) + 1, int(region.max()) + 1
     out = np.empty_like(y)
@@ -730,10 +722,7 @@ class _Fitter:
         return _Pass(ll, ll_i, post, ex, exx, votes, centre)
 
     def initial(self) -> np.ndarray:
-        d = self.data
-        y = np.column_stack(
-            [np.log((d.G + 0.5) / (d.V - d.G + 0.5)), np.log((d.L + 0.5) / (d.G - d.L + 0.5))]
-        )
+        y = self.data.empirical_logits()
         coef = self.design.fit(y)
         resid = y - self.design.predict(coef)
         # a robust covariance: scaled median absolute deviations, correlation from ranks
