@@ -26,6 +26,7 @@ from tallyscope.methods.mixture import (
     _commission_levels,
     _Design,
     _Grid,
+    _Posterior,
     _select,
     mixture_fit,
 )
@@ -133,6 +134,43 @@ def test_weighted_design_fit_is_weighted_least_squares():
     np.testing.assert_allclose(fitted, X @ expected, atol=1e-10)
     kept = _Design(region[20:], Z[20:], ["a", "b"])
     np.testing.assert_allclose(kept.predict(kept.fit(y[20:], w[20:])), fitted[20:], atol=1e-10)
+
+
+def test_design_products_match_the_dense_matrix():
+    rng = np.random.default_rng(6)
+    n = 300
+    region = rng.integers(0, 5, n)
+    groups = rng.integers(0, 12, n)
+    design = _Design(region, rng.normal(size=(n, 3)), ["a", "b", "c"])
+    X = np.column_stack([np.eye(5)[region], design.Z])
+    v = rng.normal(size=(n, 2))
+    w = rng.uniform(size=n)
+    np.testing.assert_allclose(design.gram(w), X.T @ (w[:, None] * X), atol=1e-10)
+    np.testing.assert_allclose(design.t_dot(v), X.T @ v, atol=1e-10)
+    by_group = design.group_t_dot(v, groups)
+    for g in (0, 7, 11):
+        np.testing.assert_allclose(by_group[g], X[groups == g].T @ v[groups == g], atol=1e-10)
+
+
+def test_information_along_coefficients_matches_differences():
+    """The posterior's information along the clean coefficients comes from the chain rule
+    through each station's centre; it must equal central differences of the summed score."""
+    synth = generate(3000, fraud=Fraud(f_i=0.1, f_e=0.03), rng=3)
+    model = MixtureModel(n_draws=0)
+    data = _select(synth.election, None, ANALYSED_KINDS, model.min_registered)[0]
+    fitter = model._fitter(data)
+    phi = fitter.fit(model.max_iter, model.tol)[0]
+    posterior = _Posterior(fitter, phi, np.random.default_rng(0), 10, 0.95)
+    info = posterior.information(np.arange(posterior.dim))
+    for j in posterior.coef[[0, 3, -2, -1]]:
+        up, down = phi.copy(), phi.copy()
+        up[j] += 1e-3
+        down[j] -= 1e-3
+        column = -(posterior.gradient(up) - posterior.gradient(down)) / 2e-3
+        np.testing.assert_allclose(info[:, j], column, atol=2e-3 * np.abs(column).max())
+    # the fit solves the coefficients' estimating equations
+    gradient = posterior.gradient(phi)[posterior.coef]
+    assert np.abs(gradient).max() < 1e-4 * np.abs(info[posterior.coef]).max()
 
 
 def test_planted_fraud_detected_and_size_in_interval(frauded):

@@ -245,6 +245,10 @@ class _Design:
     def fit(self, y: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
         """Weighted least-squares coefficients (p x 2) of ``y`` (stations x 2)."""
         w = np.ones(len(y)) if w is None else w
+        return np.linalg.pinv(self.gram(w)) @ self.t_dot(w[:, None] * y)
+
+    def gram(self, w: np.ndarray) -> np.ndarray:
+        """``X' diag(w) X`` (p x p) of the design matrix X (region indicators, then Z)."""
         R, Z, region = self.R, self.Z, self.region
         wz = Z * w[:, None]
         zr = np.stack([np.bincount(region, c, R) for c in wz.T], axis=1).reshape(R, -1)
@@ -253,10 +257,23 @@ class _Design:
         gram[:R, R:] = zr
         gram[R:, :R] = zr.T
         gram[R:, R:] = wz.T @ Z
-        rhs = np.vstack(
-            [np.stack([np.bincount(region, w * y[:, j], R) for j in (0, 1)], 1), wz.T @ y]
-        )
-        return np.linalg.pinv(gram) @ rhs
+        return gram
+
+    def t_dot(self, v: np.ndarray) -> np.ndarray:
+        """``X' v`` (p x m) for ``v`` (stations x m)."""
+        by_region = np.stack([np.bincount(self.region, c, self.R) for c in v.T], axis=1)
+        return np.vstack([by_region, self.Z.T @ v])
+
+    def group_t_dot(self, v: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """``X' v`` summed within each group of stations (groups x p x m)."""
+        G, R, m = int(groups.max()) + 1, self.R, v.shape[1]
+        out = np.empty((G, self.p, m))
+        cell = groups * R + self.region
+        for k in range(m):
+            out[:, :R, k] = np.bincount(cell, v[:, k], G * R).reshape(G, R)
+            for j, z in enumerate(self.Z.T):
+                out[:, R + j, k] = np.bincount(groups, z * v[:, k], G)
+        return out
 
     def predict(self, coef: np.ndarray) -> np.ndarray:
         return coef[: self.R][self.region] + self.Z @ coef[self.R :]
@@ -871,17 +888,23 @@ def _fit_theta(
 
 
 class _Posterior:
-    """Approximate posterior of the national parameters
+    """Approximate posterior of every parameter of the model
 
-        psi = (class log-ratios, magnitude scales, alpha log-ratios, a common shift of the
-               clean centres, log clean sds, atanh clean correlation),
+        phi = (class log-ratios, magnitude scales, alpha log-ratios, the clean centres'
+               coefficients (region effects and covariate slopes), log clean sds,
+               atanh clean correlation):
 
-    with the region effects and covariate slopes held at their maximum-likelihood values:
     a normal centred at the maximum with the sandwich covariance ``H^-1 J H^-1``, where
-    ``H`` is the observed information (central differences of the Fisher-identity score)
-    and ``J`` the outer product of the scores summed by commission (stations of one
+    ``J`` is the outer product of the scores summed by commission (stations of one
     commission share its clean deviation, and in real elections often its fraud, so they
-    are not independent). Each draw is pushed through one E-step, which gives the draw's
+    are not independent) and ``H`` the observed information: central differences of the
+    summed score (Fisher's identity, the clean coordinates weighted as in the M-step) along
+    the mixture weights and the clean sds, and, along the coefficients, the chain rule
+    through each station's clean centre (a station's score depends on the coefficients only
+    through its own centre, so four passes with the centres shifted give every column).
+    The covariates themselves are data: with ``context="commission-weighted"`` the levels
+    are held at their final values, their own sampling variation entering only through the
+    commission sums of ``J``. Each draw is pushed through one E-step, which gives the draw's
     expected fraudulent votes and, from every station's posterior over classes and
     magnitudes, their variance; the interval of the votes is then read from the mixture of
     those normals.
@@ -903,26 +926,22 @@ class _Posterior:
         self.level = level
         self.a = fitter.layout.n_alpha - 1
         self.head = fitter.layout.head
-        self.dim = self.head + 2 + 3
+        self.dim = fitter.layout.size
+        self.coef = np.arange(self.head, self.dim - 3)  # coordinate (j, k) at head + 2j + k
+        self.direct = np.r_[np.arange(self.head), np.arange(self.dim - 3, self.dim)]
         self.weights_hat = fitter.layout.unpack(phi)[0]
 
-    def to_phi(self, psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        phi = self.phi.copy()
-        phi[: self.head] = psi[: self.head]
-        phi[-3:] = psi[self.head + 2 :]
-        return phi, psi[self.head : self.head + 2]
-
-    def psi_hat(self) -> np.ndarray:
-        return np.concatenate([self.phi[: self.head], [0.0, 0.0], self.phi[-3:]])
-
-    def scores(self, psi: np.ndarray) -> np.ndarray:
-        """Per-station estimating function in psi (stations x coordinates), from one E-step:
-        the score of the log likelihood by Fisher's identity (each station's expected
-        complete-data score), its clean coordinates weighted as in the M-step."""
+    def station_scores(
+        self, phi: np.ndarray, shift: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-station estimating functions at ``phi`` from one E-step: the score of the log
+        likelihood by Fisher's identity (each station's expected complete-data score), its
+        clean coordinates weighted as in the M-step. Returned as the scores of the direct
+        coordinates (stations x (head + 3)) and ``g`` (stations x 2), the score of the
+        station's clean centre, whose coefficient scores are ``X' g``."""
         f, grid, head = self.f, self.f.grid, self.head
-        phi, shift = self.to_phi(psi)
         e = f.evaluate(phi, shift=shift)
-        out = np.zeros((f.n, self.dim))
+        direct = np.zeros((f.n, head + 3))
         h = 1e-6
         dq = np.zeros((grid.m.size, head))
         for j in range(head):
@@ -934,92 +953,111 @@ class _Posterior:
                     f.layout.unpack(up)[0].log_q(grid) - f.layout.unpack(down)[0].log_q(grid)
                 ) / (2 * h)
         dq[~np.isfinite(dq)] = 0.0
-        out[:, :head] = e.post @ dq
+        direct[:, :head] = e.post @ dq
         sigma = f.layout.unpack(phi)[2]
         prec = np.linalg.inv(sigma)
-        # the clean distribution's coordinates solve the M-step's weighted equations
         w = f.clean_weights(e)[:, None]
-        out[:, head : head + 2] = w * ((e.ex - e.centre) @ prec)
+        g = w * ((e.ex - e.centre) @ prec)
         G = 0.5 * np.einsum("ab,nbc,cd->nad", prec, _scatter(e, e.centre) - sigma, prec)
         G *= w[:, :, None]
         s1, s2 = math.sqrt(sigma[0, 0]), math.sqrt(sigma[1, 1])
         rho = sigma[0, 1] / (s1 * s2)
-        out[:, head + 2] = G[:, 0, 0] * 2 * s1 * s1 + 2 * G[:, 0, 1] * rho * s1 * s2
-        out[:, head + 3] = G[:, 1, 1] * 2 * s2 * s2 + 2 * G[:, 0, 1] * rho * s1 * s2
-        out[:, head + 4] = 2 * G[:, 0, 1] * s1 * s2 * (1 - rho * rho)
+        direct[:, head] = G[:, 0, 0] * 2 * s1 * s1 + 2 * G[:, 0, 1] * rho * s1 * s2
+        direct[:, head + 1] = G[:, 1, 1] * 2 * s2 * s2 + 2 * G[:, 0, 1] * rho * s1 * s2
+        direct[:, head + 2] = 2 * G[:, 0, 1] * s1 * s2 * (1 - rho * rho)
+        return direct, g
+
+    def gradient(self, phi: np.ndarray) -> np.ndarray:
+        """Score of the log likelihood in phi (the sum of the station scores)."""
+        direct, g = self.station_scores(phi)
+        out = np.empty(self.dim)
+        out[self.direct] = direct.sum(axis=0)
+        out[self.coef] = self.f.design.t_dot(g).ravel()
         return out
 
-    def gradient(self, psi: np.ndarray) -> np.ndarray:
-        """Score of the log likelihood in psi (the sum of :meth:`scores`)."""
-        return self.scores(psi).sum(axis=0)
+    def information(self, idx: np.ndarray) -> np.ndarray:
+        """Minus the derivative of the summed score, symmetrised, in the coordinates ``idx``
+        (which include every coefficient)."""
+        design, step = self.f.design, self.STEP
+        H = np.zeros((self.dim, self.dim))
+        for j in np.intersect1d(self.direct, idx):
+            up, down = self.phi.copy(), self.phi.copy()
+            up[j] += step
+            down[j] -= step
+            H[:, j] = (self.gradient(up) - self.gradient(down)) / (2 * step)
+        for k in (0, 1):
+            shift = np.zeros(2)
+            shift[k] = step
+            d_up, g_up = self.station_scores(self.phi, shift)
+            d_down, g_down = self.station_scores(self.phi, -shift)
+            cols = self.coef[k::2]
+            H[np.ix_(self.direct, cols)] = design.t_dot((d_up - d_down) / (2 * step)).T
+            dg = (g_up - g_down) / (2 * step)
+            for m in (0, 1):
+                H[np.ix_(self.coef[m::2], cols)] = design.gram(dg[:, m])
+        H = H[np.ix_(idx, idx)]
+        return -0.5 * (H + H.T)
+
+    def cluster_scores(self) -> np.ndarray:
+        """The station scores at the maximum summed by commission (commissions x dim)."""
+        direct, g = self.station_scores(self.phi)
+        commission = self.f.data.commission
+        out = np.zeros((int(commission.max()) + 1, self.dim))
+        for j, col in enumerate(self.direct):
+            out[:, col] = np.bincount(commission, direct[:, j], out.shape[0])
+        out[:, self.coef] = self.f.design.group_t_dot(g, commission).reshape(out.shape[0], -1)
+        return out
 
     def absent(self) -> list[int]:
         """Fraud classes with less than one station's worth of probability at the maximum."""
         return [c for c in (1, 2) if self.weights_hat.pi[c] * self.f.n < 1.0]
 
-    def free_coordinates(self, absent: list[int]) -> np.ndarray:
+    def held_coordinates(self, absent: list[int]) -> np.ndarray:
         """Coordinates held at the maximum: the alpha weights (nuisance, often flat), and
         everything of an absent class."""
-        free = np.zeros(self.dim, dtype=bool)
+        held = np.zeros(self.dim, dtype=bool)
         for c in (1, 2):
             # an alpha whose weight is (almost) nil sits on the boundary: hold it there
             v = self.weights_hat.v[c - 1]
             nil = v[1:] < 1e-3 if v[0] >= 1e-3 else np.ones(self.a, dtype=bool)
-            free[4 + (c - 1) * self.a : 4 + c * self.a] = nil
+            held[4 + (c - 1) * self.a : 4 + c * self.a] = nil
         for c in absent:
-            free[c - 1] = True
-            free[1 + c] = True
-            free[4 + (c - 1) * self.a : 4 + c * self.a] = True
-        return free
+            held[c - 1] = True
+            held[1 + c] = True
+            held[4 + (c - 1) * self.a : 4 + c * self.a] = True
+        return held
 
     def upper_bound(self, c: int, ll_hat: float) -> float:
         """Upper end of an absent class's probability: scan its log-ratio until the log
         likelihood has dropped by the one-sided chi-square quantile."""
         drop = 0.5 * stats.chi2.ppf(2 * self.level - 1, 1)
-        psi0 = self.psi_hat()
+
+        def moved(lr: float) -> np.ndarray:
+            phi = self.phi.copy()
+            phi[c - 1] = lr
+            return phi
 
         def loss(lr: float) -> float:
-            psi = psi0.copy()
-            psi[c - 1] = lr
-            return (
-                ll_hat - self.f.evaluate(self.to_phi(psi)[0], shift=self.to_phi(psi)[1]).ll - drop
-            )
+            return ll_hat - self.f.evaluate(moved(lr)).ll - drop
 
         lo, hi = math.log(0.1 / self.f.n), 0.0
         if loss(lo) > 0:
             return float(special.softmax([0.0, lo])[1])
         if loss(hi) < 0:
-            return float(special.softmax(np.concatenate([[0.0], psi0[:2]]))[c])
+            return float(special.softmax(np.concatenate([[0.0], self.phi[:2]]))[c])
         root = optimize.brentq(loss, lo, hi, xtol=0.01)
-        psi = psi0.copy()
-        psi[c - 1] = root
-        return float(special.softmax(np.concatenate([[0.0], psi[:2]]))[c])
+        return float(special.softmax(np.concatenate([[0.0], moved(root)[:2]]))[c])
 
     def run(self, ll_hat: float) -> dict[str, Any]:
-        psi0 = self.psi_hat()
         absent = self.absent()
-        free = self.free_coordinates(absent)
-        idx = np.flatnonzero(~free)
+        idx = np.flatnonzero(~self.held_coordinates(absent))
         k = idx.size
-        H = np.zeros((k, k))
-        for col, j in enumerate(idx):
-            up, down = psi0.copy(), psi0.copy()
-            up[j] += self.STEP
-            down[j] -= self.STEP
-            H[:, col] = (self.gradient(up)[idx] - self.gradient(down)[idx]) / (2 * self.STEP)
-        H = 0.5 * (H + H.T)
-        vals, vecs = np.linalg.eigh(-H)
+        vals, vecs = np.linalg.eigh(self.information(idx))
         vals = np.maximum(vals, 1e-9 * max(1.0, float(vals.max())))
         bread = (vecs / vals) @ vecs.T
-        # the scores of stations of one commission are correlated (they share its clean
-        # deviation): sum them by commission before taking their outer product
-        sc = self.scores(psi0)[:, idx]
-        commission = self.f.data.commission
-        cluster = np.zeros((int(commission.max()) + 1, k))
-        np.add.at(cluster, commission, sc)
+        cluster = self.cluster_scores()[:, idx]
         cluster -= cluster.mean(axis=0)
-        meat = cluster.T @ cluster
-        cov = bread @ meat @ bread
+        cov = bread @ (cluster.T @ cluster) @ bread
         cov = 0.5 * (cov + cov.T)
         cvals, cvecs = np.linalg.eigh(cov)
         cvals = np.clip(cvals, 0.0, 9.0)  # at most 3 units of sd along any direction
@@ -1028,10 +1066,9 @@ class _Posterior:
         variances = np.empty(self.n_draws)
         pis = np.empty((self.n_draws, 3))
         for b in range(self.n_draws):
-            psi = psi0.copy()
-            psi[idx] += chol @ self.rng.standard_normal(k)
-            phi, shift = self.to_phi(psi)
-            e = self.f.evaluate(phi, with_votes=True, shift=shift)
+            phi = self.phi.copy()
+            phi[idx] += chol @ self.rng.standard_normal(k)
+            e = self.f.evaluate(phi, with_votes=True)
             pis[b] = self.f.layout.unpack(phi)[0].pi
             totals[b] = e.votes[:, 0].sum()
             variances[b] = np.sum(np.maximum(e.votes[:, 1] - e.votes[:, 0] ** 2, 0.0))
