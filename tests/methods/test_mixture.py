@@ -162,15 +162,15 @@ def test_information_along_coefficients_matches_differences():
     phi = fitter.fit(model.max_iter, model.tol)[0]
     posterior = _Posterior(fitter, phi, np.random.default_rng(0), 10, 0.95)
     info = posterior.information(np.arange(posterior.dim))
-    for j in posterior.coef[[0, 3, -2, -1]]:
+    for j in posterior.coef_index[[0, 3, -2, -1]]:
         up, down = phi.copy(), phi.copy()
         up[j] += 1e-3
         down[j] -= 1e-3
         column = -(posterior.gradient(up) - posterior.gradient(down)) / 2e-3
         np.testing.assert_allclose(info[:, j], column, atol=2e-3 * np.abs(column).max())
     # the fit solves the coefficients' estimating equations
-    gradient = posterior.gradient(phi)[posterior.coef]
-    assert np.abs(gradient).max() < 1e-4 * np.abs(info[posterior.coef]).max()
+    gradient = posterior.gradient(phi)[posterior.coef_index]
+    assert np.abs(gradient).max() < 1e-4 * np.abs(info[posterior.coef_index]).max()
 
 
 def test_planted_fraud_detected_and_size_in_interval(frauded):

@@ -928,8 +928,8 @@ class _Posterior:
         self.a = fitter.layout.n_alpha - 1
         self.head = fitter.layout.head
         self.dim = fitter.layout.size
-        self.coef = np.arange(self.head, self.dim - 3)  # coordinate (j, k) at head + 2j + k
-        self.direct = np.r_[np.arange(self.head), np.arange(self.dim - 3, self.dim)]
+        self.coef_index = np.arange(self.head, self.dim - 3)  # coordinate (j, k) at head + 2j + k
+        self.direct_index = np.r_[np.arange(self.head), np.arange(self.dim - 3, self.dim)]
         self.weights_hat = fitter.layout.unpack(phi)[0]
 
     def station_scores(
@@ -972,8 +972,8 @@ class _Posterior:
         """Score of the log likelihood in phi (the sum of the station scores)."""
         direct, g = self.station_scores(phi)
         out = np.empty(self.dim)
-        out[self.direct] = direct.sum(axis=0)
-        out[self.coef] = self.f.design.t_dot(g).ravel()
+        out[self.direct_index] = direct.sum(axis=0)
+        out[self.coef_index] = self.f.design.t_dot(g).ravel()
         return out
 
     def information(self, idx: np.ndarray) -> np.ndarray:
@@ -981,7 +981,7 @@ class _Posterior:
         (which include every coefficient)."""
         design, step = self.f.design, self.STEP
         H = np.zeros((self.dim, self.dim))
-        for j in np.intersect1d(self.direct, idx):
+        for j in np.intersect1d(self.direct_index, idx):
             up, down = self.phi.copy(), self.phi.copy()
             up[j] += step
             down[j] -= step
@@ -991,11 +991,11 @@ class _Posterior:
             shift[k] = step
             d_up, g_up = self.station_scores(self.phi, shift)
             d_down, g_down = self.station_scores(self.phi, -shift)
-            cols = self.coef[k::2]
-            H[np.ix_(self.direct, cols)] = design.t_dot((d_up - d_down) / (2 * step)).T
+            cols = self.coef_index[k::2]
+            H[np.ix_(self.direct_index, cols)] = design.t_dot((d_up - d_down) / (2 * step)).T
             dg = (g_up - g_down) / (2 * step)
             for m in (0, 1):
-                H[np.ix_(self.coef[m::2], cols)] = design.gram(dg[:, m])
+                H[np.ix_(self.coef_index[m::2], cols)] = design.gram(dg[:, m])
         H = H[np.ix_(idx, idx)]
         return -0.5 * (H + H.T)
 
@@ -1004,9 +1004,9 @@ class _Posterior:
         direct, g = self.station_scores(self.phi)
         commission = self.f.data.commission
         out = np.zeros((int(commission.max()) + 1, self.dim))
-        for j, col in enumerate(self.direct):
+        for j, col in enumerate(self.direct_index):
             out[:, col] = np.bincount(commission, direct[:, j], out.shape[0])
-        out[:, self.coef] = self.f.design.group_t_dot(g, commission).reshape(out.shape[0], -1)
+        out[:, self.coef_index] = self.f.design.group_t_dot(g, commission).reshape(out.shape[0], -1)
         return out
 
     def absent(self) -> list[int]:
