@@ -250,11 +250,11 @@ class _Design:
 
     def gram(self, w: np.ndarray) -> np.ndarray:
         """``X' diag(w) X`` (p x p) of the design matrix X (region indicators, then Z)."""
-        R, Z, region = self.R, self.Z, self.region
+        R, Z = self.R, self.Z
         wz = Z * w[:, None]
-        zr = np.stack([np.bincount(region, c, R) for c in wz.T], axis=1).reshape(R, -1)
+        zr = self._region_sums(wz)
         gram = np.zeros((self.p, self.p))
-        gram[np.arange(R), np.arange(R)] = np.bincount(region, w, R)
+        gram[np.arange(R), np.arange(R)] = np.bincount(self.region, w, R)
         gram[:R, R:] = zr
         gram[R:, :R] = zr.T
         gram[R:, R:] = wz.T @ Z
@@ -262,8 +262,11 @@ class _Design:
 
     def t_dot(self, v: np.ndarray) -> np.ndarray:
         """``X' v`` (p x m) for ``v`` (stations x m)."""
-        by_region = np.stack([np.bincount(self.region, c, self.R) for c in v.T], axis=1)
-        return np.vstack([by_region, self.Z.T @ v])
+        return np.vstack([self._region_sums(v), self.Z.T @ v])
+
+    def _region_sums(self, v: np.ndarray) -> np.ndarray:
+        """Sums of the columns of ``v`` (stations x m) by region (R x m)."""
+        return np.stack([np.bincount(self.region, c, self.R) for c in v.T], axis=1)
 
     def group_t_dot(self, v: np.ndarray, groups: np.ndarray) -> np.ndarray:
         """``X' v`` summed within each group of stations (groups x p x m)."""
