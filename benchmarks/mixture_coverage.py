@@ -2,7 +2,7 @@
 the tests; the table in docs/methods/mixture.md).
 
     python benchmarks/mixture_coverage.py --stations 20000 --seeds 1 60 [--fi 0.1 --fe 0.03]
-        [--context commission|commission-weighted|region|national] [--flat] [--no-interval]
+        [--context commission-weighted|commission|region|national] [--flat] [--no-interval]
         [--by-class]
 
 For each seed: ``generate(N, fraud=Fraud(f_i, f_e), rng=seed)``, then
@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs=2, default=(1, 20), metavar=("FIRST", "LAST"))
     parser.add_argument("--fi", type=float, default=0.10)
     parser.add_argument("--fe", type=float, default=0.03)
-    parser.add_argument("--context", default="commission")
+    parser.add_argument("--context", default="commission-weighted")
     parser.add_argument("--flat", action="store_true")
     parser.add_argument("--no-interval", action="store_true")
     parser.add_argument("--by-class", action="store_true")

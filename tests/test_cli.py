@@ -307,15 +307,15 @@ def test_fit_mixture_json_writes_station_probabilities(small_synthetic, tmp_path
     assert out["station_probabilities"] == str(csv)
     header = csv.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert {"p_clean", "p_incremental", "p_extreme", "fraudulent_votes"} <= set(header)
-    assert out["settings"]["context"] == "commission"
+    assert out["settings"]["context"] == "commission-weighted"
 
 
 def test_fit_mixture_context_option(small_synthetic, tmp_path):
     csv = tmp_path / "stations.csv"
     args = ("fit", "mixture", small_synthetic, "--json", "--stations-out", csv)
-    result = run(*args, "--context", "commission-weighted")
+    result = run(*args, "--context", "commission")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["settings"]["context"] == "commission-weighted"
+    assert json.loads(result.stdout)["settings"]["context"] == "commission"
     result = run(*args, "--context", "district")
     assert result.exit_code != 0
     assert "commission-weighted" in result.output

@@ -111,7 +111,7 @@ def mixture_command(
             "--context",
             help="What a station's clean centre depends on (docs/methods/mixture.md).",
         ),
-    ] = MixtureContext.commission,
+    ] = MixtureContext.commission_weighted,
     *,
     load: LoadOptions,
 ) -> None:

@@ -431,14 +431,13 @@ class MixtureModel:
     Parameters (keyword only):
 
     ``context``
-        What the clean centre of a station depends on: ``"commission"`` (default: a region
-        effect, station and commission size, and the median turnout and share of the other
-        stations of its commission), ``"commission-weighted"`` (the same, with the mean
-        turnout and share of those stations each weighted by its fitted probability of being
-        clean, refitted until they settle: less bias at 100,000 stations, slower, and more
-        stations classed incremental on clean Poland; docs/methods/mixture.md),
-        ``"region"`` (region effect and sizes) or ``"national"`` (one centre and the
-        station's size).
+        What the clean centre of a station depends on: ``"commission-weighted"`` (default: a
+        region effect, station and commission size, and the mean turnout and share of the
+        other stations of its commission, each weighted by its fitted probability of being
+        clean, refitted until they settle), ``"commission"`` (the same with the plain median
+        turnout and share of those stations: biased low at 100,000 stations, slightly fewer
+        stations classed incremental on clean Poland; docs/methods/mixture.md), ``"region"``
+        (region effect and sizes) or ``"national"`` (one centre and the station's size).
     ``min_registered``
         Stations with fewer registered voters are left out (default 100).
     ``k``
@@ -467,7 +466,7 @@ class MixtureModel:
     def __init__(
         self,
         *,
-        context: str = "commission",
+        context: str = "commission-weighted",
         min_registered: int = 100,
         k: float = 0.7,
         alphas: tuple[float, ...] = (1.0, 2.0, 4.0),
@@ -678,6 +677,12 @@ class _Pass:
     centre: np.ndarray
 
 
+#: The fitter's node arrays, as :func:`mixture_nodes` returns them.
+_NODE_ARRAYS = ("x1", "x2", "lw", "cov", "active", "n_active")
+#: EM's convergence tolerance and most SQUAREM cycles a run while the levels still move.
+_LOOSE_TOL, _LOOSE_ITER = 1e-3, 4
+
+
 class _Fitter:
     """The EM machinery on one election: node placement, E-step, M-step, SQUAREM."""
 
@@ -696,36 +701,45 @@ class _Fitter:
         self.start = np.full((self.n, grid.m.size, 2), np.nan)
         self.reference: tuple[np.ndarray, np.ndarray] | None = None
 
-    def place_nodes(self, phi: np.ndarray) -> None:
+    def place_nodes(self, phi: np.ndarray, stations: np.ndarray | None = None) -> None:
         """Place the quadrature nodes around each station's posterior under the clean
-        distribution of ``phi`` (the reference)."""
+        distribution of ``phi`` (the reference); with ``stations``, re-place only theirs, at
+        their new clean centres under the reference's covariance."""
         _, coef, sigma = self.layout.unpack(phi)
         centre = self.design.predict(coef)
+        if stations is None:
+            stations = slice(None)
+            self.reference = (centre, sigma)
+        else:
+            sigma = self.reference[1]
+            self.reference[0][stations] = centre[stations]
         d = self.data
-        self.x1, self.x2, self.lw, self.cov, self.active, self.n_active = mixture_nodes(
-            d.V.astype(float), d.G.astype(float), self.L, self.grid.m, self.grid.s, centre,
-            np.linalg.inv(sigma), *self.rule, self.start, *self.calibration,
+        nodes = mixture_nodes(
+            d.V[stations].astype(float), d.G[stations].astype(float), self.L[stations],
+            self.grid.m, self.grid.s, centre[stations], np.linalg.inv(sigma), *self.rule,
+            self.start[stations], *self.calibration,
         )  # fmt: skip
-        placed = np.isfinite(self.lw).any(axis=2)
-        start = np.stack([self.x1.mean(axis=2), self.x2.mean(axis=2)], axis=-1).astype(float)
-        start[~placed] = np.nan
-        self.start = start
-        self.reference = (centre, sigma)
+        if isinstance(stations, slice):
+            self.x1, self.x2, self.lw, self.cov, self.active, self.n_active = nodes
+        else:
+            for name, placed in zip(_NODE_ARRAYS, nodes, strict=True):
+                getattr(self, name)[stations] = placed
+        x1, x2, lw = nodes[:3]
+        start = np.stack([x1.mean(axis=2), x2.mean(axis=2)], axis=-1).astype(float)
+        start[~np.isfinite(lw).any(axis=2)] = np.nan
+        self.start[stations] = start
 
-    def drift(self, phi: np.ndarray) -> float:
-        """How far the clean distribution of ``phi`` is from the reference of the nodes."""
+    def drift(self, phi: np.ndarray) -> tuple[float, np.ndarray]:
+        """How far the clean distribution of ``phi`` is from the reference of the nodes: in
+        its covariance (log standard deviations, correlation), and each station's clean centre
+        (in reference standard deviations)."""
         _, coef, sigma = self.layout.unpack(phi)
         centre = self.design.predict(coef)
         ref_centre, ref_sigma = self.reference
         sd, ref_sd = np.sqrt(np.diag(sigma)), np.sqrt(np.diag(ref_sigma))
         corr = sigma[0, 1] / (sd[0] * sd[1]) - ref_sigma[0, 1] / (ref_sd[0] * ref_sd[1])
-        return float(
-            max(
-                np.max(np.abs(centre - ref_centre) / ref_sd),
-                np.max(np.abs(np.log(sd / ref_sd))),
-                abs(corr),
-            )
-        )
+        shape = max(float(np.max(np.abs(np.log(sd / ref_sd)))), abs(corr))
+        return shape, np.max(np.abs(centre - ref_centre) / ref_sd, axis=1)
 
     def evaluate(
         self, phi: np.ndarray, *, with_votes: bool = False, shift: np.ndarray | None = None
@@ -828,23 +842,35 @@ class _Fitter:
 
     def fit(self, max_iter: int, tol: float, rounds: int = 30) -> tuple[np.ndarray, int, bool]:
         """EM to convergence, recomputing the commission levels from the fitted clean
-        probabilities until they settle (on average by less than 1e-4 on the logit scale)
-        and re-placing the nodes at the fitted clean distribution until it no longer moves
-        (by 1 % of a standard deviation; at once if by 10 %)."""
+        probabilities until they settle (on average by less than 1e-4 on the logit scale;
+        while they move, EM runs to a looser tolerance) and re-placing the nodes at the fitted
+        clean distribution until it no longer moves (by 1 % of a standard deviation; by 10 %
+        while the levels move): all of them if its covariance moved, else those of the
+        stations whose clean centre did."""
         phi = self.initial()
         self.place_nodes(phi)
-        total = 0
+        total, strict = 0, not self.levels
         for _ in range(rounds):
-            phi, iterations, converged = self.squarem(phi, max_iter, tol)
+            if strict:
+                phi, iterations, converged = self.squarem(phi, max_iter, tol)
+            else:
+                phi, iterations, converged = self.squarem(
+                    phi, min(max_iter, _LOOSE_ITER), max(tol, _LOOSE_TOL)
+                )
             total += iterations
             refitted = self.refresh_levels(phi) if self.levels else None
             if refitted is not None:
                 phi = refitted
-            drift = self.drift(phi)
-            if drift >= 0.1 or (refitted is None and drift >= 0.01):
+            settled = refitted is None
+            limit = 0.01 if settled else 0.1
+            shape, centres = self.drift(phi)
+            if shape >= limit:
                 self.place_nodes(phi)
-            elif refitted is None:
+            elif np.any(centres >= limit):
+                self.place_nodes(phi, np.flatnonzero(centres >= limit / 4))
+            elif settled and strict:
                 return phi, total, converged
+            strict = settled
         return phi, total, False
 
     def refresh_levels(self, phi: np.ndarray, tol: float = 1e-4) -> np.ndarray | None:

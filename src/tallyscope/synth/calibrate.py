@@ -180,11 +180,11 @@ CALIBRATED: dict[str, Callable[[Any, Truth, np.random.Generator], Outcome]] = {
     "turnout_share": _turnout_share,
     "evote": _evote,
     "klimek": _klimek,
-    "mixture": _mixture("commission"),
-    "mixture_weighted": _mixture("commission-weighted"),
+    "mixture": _mixture("commission-weighted"),
+    "mixture_median": _mixture("commission"),
 }
 #: Fitted models take seconds to a minute per election: they run on at most this many seeds.
-SEED_CAP = {"klimek": 5, "mixture": 5, "mixture_weighted": 5}
+SEED_CAP = {"klimek": 5, "mixture": 5, "mixture_median": 5}
 
 
 def _run(args: tuple[Scenario, int, int, tuple[str, ...]]) -> list[dict[str, Any]]:
@@ -331,7 +331,7 @@ def to_markdown(
         "On clean scenarios `flag rate` is the false-positive rate at 0.05 (must stay at or below 7 %);",
         "on the others it is the power. `error` is the estimate minus the planted truth, in percent of the",
         "truth; `coverage` the share of 95 % intervals that hold it. The fitted models (Klimek, mixture",
-        'and `mixture_weighted`, the mixture with `context="commission-weighted"`)',
+        'and `mixture_median`, the mixture with `context="commission"`)',
         f"take seconds to a minute per election and run on the first {cap} seeds only. Klimek flags when its f_i + f_e exceeds 0.05 and its error is that of f_i + f_e (the",
         "truth being the planted fraction of frauded stations); the mixtures flag when their interval of",
         "fraudulent votes lies above 1 % of the party's votes; spikes' truth is the share of rounded",
