@@ -234,22 +234,54 @@ def test_commission_levels_leave_the_station_and_weigh_by_cleanness():
     np.testing.assert_allclose(_commission_levels(data, region, clean)[5], levels[5], rtol=1e-12)
 
 
-def test_weighted_commission_context_recovers_planted_fraud(frauded):
+def test_levels_settle_and_nodes_follow_at_the_solution(frauded):
+    """The default context's commission levels are at their fixed point when the fit ends, and
+    every station's nodes sit at the final clean distribution."""
     synth, _ = frauded
-    model = MixtureModel(context="commission-weighted", rng=0, n_draws=50)
-    result = model.fit(synth.election).result()
-    assert result.converged
-    assert result.settings["context"] == "commission-weighted"
-    truth = synth.truth.anomalous_votes
-    ci = result.fraudulent_votes.ci
-    assert ci.low <= truth <= ci.high, (truth, result.fraudulent_votes)
-    assert "commission clean logit share" in result.parameters["clean_covariates"]
-    # at the solution the levels have settled: recomputing them changes nothing
+    model = MixtureModel(n_draws=0)
     data = _select(synth.election, None, ANALYSED_KINDS, model.min_registered)[0]
     fitter = model._fitter(data)
     phi, _, converged = fitter.fit(model.max_iter, model.tol)
     assert converged
+    shape, centres = fitter.drift(phi)
+    assert shape < 0.01 and centres.max() < 0.01
     assert fitter.refresh_levels(phi) is None
+
+
+def test_replacing_some_stations_nodes_equals_replacing_all_there(frauded):
+    """Nodes depend on their own station's centre only: re-placing a subset gives those
+    stations the nodes a full placement would, and leaves the others as they were."""
+    synth, _ = frauded
+    model = MixtureModel(n_draws=0)
+    data = _select(synth.election, None, ANALYSED_KINDS, model.min_registered)[0]
+    some, full = model._fitter(data), model._fitter(data)
+    phi = some.initial()
+    some.place_nodes(phi)
+    full.place_nodes(phi)
+    before = some.x1.copy()
+    weights, coef, sigma = some.layout.unpack(phi)
+    moved = some.layout.pack(weights, coef + np.array([0.05, -0.03]), sigma)  # centres only
+    stations = np.arange(0, data.n, 3)
+    some.place_nodes(moved, stations)
+    full.place_nodes(moved)
+    for name in ("x1", "x2", "lw", "cov", "active", "n_active"):
+        np.testing.assert_array_equal(getattr(some, name)[stations], getattr(full, name)[stations])
+    rest = np.setdiff1d(np.arange(data.n), stations)
+    np.testing.assert_array_equal(some.x1[rest], before[rest])
+    assert not np.array_equal(some.x1[stations], before[stations])
+    assert some.drift(moved)[1][stations].max() == 0.0
+    assert some.drift(moved)[1][rest].min() > 0.0
+
+
+def test_median_commission_context_recovers_planted_fraud(frauded):
+    synth, _ = frauded
+    result = mixture_fit(synth.election, context="commission", rng=0, n_draws=50)
+    assert result.converged
+    assert result.settings["context"] == "commission"
+    truth = synth.truth.anomalous_votes
+    ci = result.fraudulent_votes.ci
+    assert ci.low <= truth <= ci.high, (truth, result.fraudulent_votes)
+    assert "commission median logit share" in result.parameters["clean_covariates"]
 
 
 def test_clean_election_not_accused(clean):
