@@ -2,10 +2,10 @@
 
 The eforensics family of Mebane (2016) and Ferrari, McAlister & Mebane (2018), fitted by EM.
 A station's clean turnout ``tau`` and party share ``nu`` are logit-normal around a centre that
-depends on its region and on fraud-free context (station and commission size, and the median
-turnout and share of the *other* stations of its commission, or their mean weighted by each
-one's fitted probability of being clean), with a full covariance, so the clean class may tilt
-turnout against share as real clean elections do. Fraud then turns a
+depends on its region and on fraud-free context (station and commission size, and the mean
+turnout and share of the *other* stations of its commission, each weighted by its fitted
+probability of being clean, or their plain median), with a full covariance, so the clean class
+may tilt turnout against share as real clean elections do. Fraud then turns a
 fraction ``m`` of the clean abstainers into ballots for the party (manufactured votes) and a
 fraction ``s = m**alpha`` of the other ballots into votes for it (stolen votes): incremental
 fraud has ``m`` half-normal on (0, 0.7) as in Klimek et al. (2012), extreme fraud has ``1 - m``
@@ -840,7 +840,7 @@ class _Fitter:
                 return phi, iteration, True
         return phi, max_iter, False
 
-    def fit(self, max_iter: int, tol: float, rounds: int = 30) -> tuple[np.ndarray, int, bool]:
+    def fit(self, max_iter: int, tol: float, rounds: int = 60) -> tuple[np.ndarray, int, bool]:
         """EM to convergence, recomputing the commission levels from the fitted clean
         probabilities until they settle (on average by less than 1e-4 on the logit scale;
         while they move, EM runs to a looser tolerance) and re-placing the nodes at the fitted
