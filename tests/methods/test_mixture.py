@@ -324,15 +324,15 @@ def test_to_dict_is_json(frauded):
 def test_poland_round_two_not_accused():
     # about 30 s: 30,503 stations
     result = mixture_fit(ts.load("pl-2025-president-2"), rng=0, n_draws=50)
-    assert result.pi["incremental"].value + result.pi["extreme"].value < 0.05  # 0.011
-    assert result.fraudulent_share.value < 0.01  # 0.21 %
+    assert result.pi["incremental"].value + result.pi["extreme"].value < 0.05  # 0.016
+    assert result.fraudulent_share.value < 0.01  # 0.32 %
 
 
 @pytest.mark.xfail(
     run=False,
     strict=True,
-    reason="known failure, measured 2026-11-24: national pi incremental 0.074 + extreme 0.0006 "
-    "and 2.1 % of Trzaskowski's votes; the clean logit-turnout residuals of Poland have a "
+    reason="known failure, measured 2026-11-25: national pi incremental 0.085 + extreme 0.0006 "
+    "and 2.4 % of Trzaskowski's votes; the clean logit-turnout residuals of Poland have a "
     "heavy right tail (skewness 2.7, excess kurtosis 66) that the normal clean class cannot "
     "hold (see docs/methods/mixture.md)",
 )
