@@ -718,10 +718,10 @@ class _Fitter:
             self.grid.m, self.grid.s, centre[stations], np.linalg.inv(sigma), *self.rule,
             self.start[stations], *self.calibration,
         )  # fmt: skip
-        if isinstance(stations, slice):
-            self.x1, self.x2, self.lw, self.cov, self.active, self.n_active = nodes
-        else:
-            for name, placed in zip(_NODE_ARRAYS, nodes, strict=True):
+        for name, placed in zip(_NODE_ARRAYS, nodes, strict=True):
+            if isinstance(stations, slice):
+                setattr(self, name, placed)
+            else:
                 getattr(self, name)[stations] = placed
         x1, x2, lw = nodes[:3]
         start = np.stack([x1.mean(axis=2), x2.mean(axis=2)], axis=-1).astype(float)
@@ -850,12 +850,10 @@ class _Fitter:
         self.place_nodes(phi)
         total, strict = 0, not self.levels
         for _ in range(rounds):
-            if strict:
-                phi, iterations, converged = self.squarem(phi, max_iter, tol)
-            else:
-                phi, iterations, converged = self.squarem(
-                    phi, min(max_iter, _LOOSE_ITER), max(tol, _LOOSE_TOL)
-                )
+            cycles, run_tol = (
+                (max_iter, tol) if strict else (min(max_iter, _LOOSE_ITER), max(tol, _LOOSE_TOL))
+            )
+            phi, iterations, converged = self.squarem(phi, cycles, run_tol)
             total += iterations
             refitted = self.refresh_levels(phi) if self.levels else None
             if refitted is not None:
