@@ -32,6 +32,7 @@ from tallyscope.synth import Fraud, Heterogeneity, generate
 
 #: Reduced effort for synthetic elections of 20,000 stations.
 FAST = {
+    "n_sims": 8,
     "search_stations": 8_000,
     "search_generations": 12,
     "polish_evaluations": 200,
@@ -75,7 +76,8 @@ def fraud_fit() -> KlimekResult:
 
 def test_planted_fraud_found_and_recovered(fraud_fit):
     # 0.344 here at reduced effort on 20,000 stations; full-effort fits on 100,000 stations are
-    # within 0.05 in 13 of 13 runs with n_sims=16, 11 of 13 with 8 (docs/methods/klimek.md)
+    # within 0.05 in 13 of 13 runs with the default n_sims=16, 11 of 13 with 8
+    # (docs/methods/klimek.md)
     assert abs(fraud_fit.f_e.value - 0.03) < 0.01
     assert abs(fraud_fit.f_i.value - 0.3) < 0.08
     assert fraud_fit.fraud_detected
@@ -213,7 +215,7 @@ def test_unfitted_result_raises():
     ],
 )
 def test_poland_not_accused(dataset):
-    # full effort gives f_i + f_e = 0.000 (round 1) and 0.042 (round 2), see
+    # full effort gives f_i + f_e = 0.000 (round 1) and 0.035 (round 2), see
     # docs/methods/klimek.md; here a shorter search on a 10,000-station subsample
     result = klimek_fit(
         ts.load(dataset),
