@@ -76,7 +76,7 @@ def fraud_fit() -> KlimekResult:
 
 def test_planted_fraud_found_and_recovered(fraud_fit):
     # 0.344 here at reduced effort on 20,000 stations; full-effort fits on 100,000 stations are
-    # within 0.05 in 13 of 13 runs with the default n_sims=16, 11 of 13 with 8
+    # within 0.05 in 11 of 13 runs with the default n_sims=8, 13 of 13 with 16
     # (docs/methods/klimek.md)
     assert abs(fraud_fit.f_e.value - 0.03) < 0.01
     assert abs(fraud_fit.f_i.value - 0.3) < 0.08
